@@ -1,0 +1,182 @@
+/**
+ * The service's configuration: parsed once from the environment (SPEC section 2),
+ * validated with zod, frozen. Every wrong value is reported at once, by name.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const booleanFromEnv = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], {
+    error: 'must be true or false',
+  })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** A whole number of minor units (pence) given in the environment. */
+const penceFromEnv = z.coerce
+  .number({ error: 'must be a whole number of pence' })
+  .int('must be a whole number of pence')
+  .positive('must be more than zero')
+  .refine(Number.isSafeInteger, 'is too large');
+
+const wholeNumberFromEnv = z.coerce
+  .number({ error: 'must be a whole number' })
+  .int('must be a whole number')
+  .nonnegative('must not be negative');
+
+const timeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA time zone such as Europe/London');
+
+const emailList = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((e) => e.trim().toLowerCase())
+      .filter((e) => e.length > 0),
+  )
+  .pipe(z.array(z.email('must be a comma-separated list of email addresses')));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string')
+    .optional(),
+  DATA_DIR: z.string().min(1).default('./var'),
+  /** Port of the embedded PostgreSQL server used when DATABASE_URL is unset. */
+  EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_/, 'must be a Stripe secret key (sk_test_..., sk_live_...)')
+    .optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_/, 'must start with whsec_').optional(),
+  STRIPE_API_BASE: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://api.stripe.com'),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  MAIL_FROM: z.string().min(3).default('Reader Co-op <noreply@localhost>'),
+  AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** The previous AUTH_SECRET during a key rotation: still verifies, never signs. */
+  AUTH_SECRET_PREVIOUS: z.string().min(32, 'must be at least 32 characters').optional(),
+  ADMIN_EMAILS: emailList.default([]),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  // Society rules (SPEC section 1).
+  SOCIETY_NAME: z.string().min(1).default('Reader Co-op Society Limited'),
+  SOCIETY_ADDRESS: z.string().min(1).default('1 Press Yard, London, EC1A 1AA'),
+  SOCIETY_REGISTRATION_NUMBER: z.string().min(1).default('RS000000'),
+  SOCIETY_RULES_URL: z.url().default('https://example.org/rules'),
+  CURRENCY: z
+    .string()
+    .regex(/^[A-Za-z]{3}$/, 'must be an ISO 4217 code such as GBP')
+    .transform((s) => s.toUpperCase())
+    .default('GBP'),
+  TIMEZONE: timeZone.default('Europe/London'),
+  FUND_MONTHLY_TARGET: penceFromEnv.default(1_800_000),
+  SUPPORTER_PAYMENTS_COUNT_TOWARD_FUND: booleanFromEnv.default(true),
+  DONATION_MIN: penceFromEnv.default(100),
+  DONATION_MAX: penceFromEnv.default(1_000_000),
+  SHARE_PRICE: penceFromEnv.default(100),
+  MIN_SHARES: z.coerce.number().int().positive().default(1),
+  MAX_HOLDING: penceFromEnv.default(10_000_000),
+  MIN_AGE: wholeNumberFromEnv.default(16),
+  WITHDRAWAL_NOTICE_DAYS: wholeNumberFromEnv.default(90),
+});
+
+export type Config = Readonly<ReturnType<typeof toConfig>>;
+
+/** Parses the environment, or throws one error that lists every wrong variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(stripEmpty(env));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(environment)'}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const config = toConfig(parsed.data);
+  const problems = productionProblems(config, parsed.data);
+  if (problems.length > 0) {
+    throw new ConfigError(`Refusing to start with NODE_ENV=production:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+  return deepFreeze(config);
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function toConfig(e: z.infer<typeof envSchema>) {
+  const dataDir = path.resolve(e.DATA_DIR);
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const sandbox = !e.STRIPE_SECRET_KEY;
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    publicUrl,
+    databaseUrl: e.DATABASE_URL,
+    dataDir,
+    embeddedPostgresPort: e.EMBEDDED_POSTGRES_PORT,
+    logLevel: e.LOG_LEVEL,
+    stripe: {
+      /** True when no Stripe keys are set: the built-in sandbox stands in for Stripe. */
+      sandbox,
+      secretKey: e.STRIPE_SECRET_KEY,
+      webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+      apiBase: e.STRIPE_API_BASE,
+    },
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, outboxDir: path.join(dataDir, 'outbox') },
+    auth: { secret: e.AUTH_SECRET, previousSecret: e.AUTH_SECRET_PREVIOUS, adminEmails: e.ADMIN_EMAILS },
+    society: {
+      name: e.SOCIETY_NAME,
+      address: e.SOCIETY_ADDRESS,
+      registrationNumber: e.SOCIETY_REGISTRATION_NUMBER,
+      rulesUrl: e.SOCIETY_RULES_URL,
+      currency: e.CURRENCY,
+      timeZone: e.TIMEZONE,
+    },
+    fund: {
+      monthlyTarget: e.FUND_MONTHLY_TARGET,
+      supporterPaymentsCount: e.SUPPORTER_PAYMENTS_COUNT_TOWARD_FUND,
+    },
+    donations: { min: e.DONATION_MIN, max: e.DONATION_MAX },
+    shares: {
+      price: e.SHARE_PRICE,
+      minShares: e.MIN_SHARES,
+      maxHolding: e.MAX_HOLDING,
+      minAge: e.MIN_AGE,
+      withdrawalNoticeDays: e.WITHDRAWAL_NOTICE_DAYS,
+    },
+  };
+}
+
+function productionProblems(config: ReturnType<typeof toConfig>, e: z.infer<typeof envSchema>): string[] {
+  if (config.env !== 'production') return [];
+  const problems: string[] = [];
+  if (!e.STRIPE_SECRET_KEY) problems.push('STRIPE_SECRET_KEY is required (the payment sandbox is for development only)');
+  if (!e.STRIPE_WEBHOOK_SECRET) problems.push('STRIPE_WEBHOOK_SECRET is required');
+  if (!e.AUTH_SECRET) problems.push('AUTH_SECRET is required');
+  if (!e.DATABASE_URL) problems.push('DATABASE_URL is required (the embedded database is for development only)');
+  if (!e.PUBLIC_URL) problems.push('PUBLIC_URL is required');
+  return problems;
+}
+
+/** An empty variable (FOO=) means "not set", as most people expect. */
+function stripEmpty(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((kv): kv is [string, string] => kv[1] !== undefined && kv[1] !== ''));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

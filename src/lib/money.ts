@@ -1,0 +1,42 @@
+/**
+ * Money is an integer number of minor units (pence) with an ISO currency.
+ * This is the only module that turns an amount into text.
+ */
+
+/** Throws unless `n` is a safe integer: guards every int8 that leaves the database. */
+export function toSafeInteger(n: bigint | number | string): number {
+  const value = typeof n === 'number' ? n : Number(n);
+  if (!Number.isSafeInteger(value)) throw new RangeError(`${String(n)} is not a safe integer amount`);
+  return value;
+}
+
+const formatters = new Map<string, Intl.NumberFormat>();
+
+function formatter(currency: string, wholeUnits: boolean): Intl.NumberFormat {
+  const key = `${currency}:${wholeUnits}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat('en-GB', {
+      style: 'currency',
+      currency,
+      minimumFractionDigits: wholeUnits ? 0 : 2,
+      maximumFractionDigits: wholeUnits ? 0 : 2,
+    });
+    formatters.set(key, f);
+  }
+  return f;
+}
+
+/** "£1,234.50"; with `wholeUnits` "£1,235" for headline figures such as the fund banner. */
+export function formatMoney(minor: number, currency: string, options: { wholeUnits?: boolean } = {}): string {
+  const wholeUnits = options.wholeUnits ?? false;
+  // Division for display only: the stored and summed values stay integers.
+  const major = wholeUnits ? Math.floor(minor / 100) : minor / 100;
+  return formatter(currency, wholeUnits).format(major);
+}
+
+/** Percentage of `part` in `whole` with one decimal, for progress bars. */
+export function percentOf(part: number, whole: number): number {
+  if (whole <= 0) return 0;
+  return Math.round((part * 1000) / whole) / 10;
+}

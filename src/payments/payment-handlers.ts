@@ -1,0 +1,58 @@
+/**
+ * How the payments component hands a confirmed Stripe event to the component
+ * whose record it concerns. Each purpose (donation, share application, supporter)
+ * supplies one PaymentHandler; the webhook dispatcher finds the checkout session
+ * through the ids we gave Stripe and calls the matching hook inside the event's
+ * transaction. Hooks must be idempotent: the dispatcher guarantees each event is
+ * applied once, but different events can describe the same money (a refund seen
+ * through two events), so bookings are keyed by Stripe ids with unique indexes.
+ */
+import type { Transaction } from 'kysely';
+import type Stripe from 'stripe';
+import type { CheckoutPurpose, CheckoutSession, DB } from '../db/schema.js';
+
+export interface PaidPayment {
+  /** Stripe's PaymentIntent id (or the invoice id for subscription payments). */
+  paymentIntentId: string;
+  amount: number;
+  currency: string;
+  /** When the money was given: the charge's or session's time, not when we heard of it. */
+  paidAt: Date;
+}
+
+export interface RefundNotice {
+  refundId: string;
+  paymentIntentId: string;
+  amount: number;
+  currency: string;
+  refundedAt: Date;
+}
+
+export interface DisputeNotice {
+  disputeId: string;
+  paymentIntentId: string;
+  amount: number;
+  currency: string;
+  status: Stripe.Dispute.Status;
+  at: Date;
+}
+
+export interface PaymentHandlerContext {
+  trx: Transaction<DB>;
+  checkout: CheckoutSession;
+  event: Stripe.Event;
+}
+
+export interface PaymentHandler {
+  /** Money is confirmed (card paid, or Bacs Direct Debit succeeded). */
+  onPaid(ctx: PaymentHandlerContext, payment: PaidPayment): Promise<void>;
+  /** A Bacs Direct Debit is submitted: money not yet confirmed. */
+  onProcessing?(ctx: PaymentHandlerContext): Promise<void>;
+  /** The payment will not arrive (Bacs failed) or the session expired unpaid. */
+  onFailed?(ctx: PaymentHandlerContext, reason: 'async_payment_failed' | 'expired'): Promise<void>;
+  onRefunded?(ctx: PaymentHandlerContext, refund: RefundNotice): Promise<void>;
+  onDisputeOpened?(ctx: PaymentHandlerContext, dispute: DisputeNotice): Promise<void>;
+  onDisputeClosed?(ctx: PaymentHandlerContext, dispute: DisputeNotice): Promise<void>;
+}
+
+export type PaymentHandlers = Partial<Record<CheckoutPurpose, PaymentHandler>>;

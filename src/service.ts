@@ -1,0 +1,95 @@
+/**
+ * Starts and stops the whole service: database (embedded or DATABASE_URL),
+ * migrations, Stripe (real or sandbox), the HTTP server and the job worker.
+ * server.ts calls this for `npm start`; the benchmarks call it too.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { run as runWorker, type Runner } from 'graphile-worker';
+import type { Config } from './config.js';
+import { buildApp } from './app.js';
+import { connectDatabase, type DatabaseHandle } from './db/database.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
+import { migrateToLatest } from './db/migrator.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import { workerLogger } from './lib/jobs.js';
+import type { Logger } from './lib/logger.js';
+import { createStripeClient } from './payments/stripe-client.js';
+import { buildTaskList, crontab } from './tasks.js';
+
+export interface RunningService {
+  url: string;
+  port: number;
+  database: DatabaseHandle;
+  stop(): Promise<void>;
+}
+
+export async function startService(config: Config, logger: Logger, options: { clock?: Clock } = {}): Promise<RunningService> {
+  const clock = options.clock ?? systemClock;
+  await fs.mkdir(config.dataDir, { recursive: true });
+
+  let embedded: EmbeddedDatabase | undefined;
+  if (!config.databaseUrl) {
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPostgresPort, logger });
+    logger.info({ port: config.embeddedPostgresPort, dir: path.join(config.dataDir, 'postgres') }, 'embedded PostgreSQL is running');
+  }
+  const database = connectDatabase(config.databaseUrl ?? embedded!.url, { max: 20 });
+  await migrateToLatest(database.db, database.pool, logger);
+
+  const stripeSecretKey = config.stripe.secretKey ?? 'sk_test_sandbox';
+  const stripeWebhookSecret = config.stripe.webhookSecret ?? (await readOrCreateSandboxSecret(config.dataDir));
+  const stripe = createStripeClient({ secretKey: stripeSecretKey, apiBase: config.stripe.apiBase });
+  if (config.stripe.sandbox) logger.warn('SANDBOX payments: no Stripe keys are set, payments are simulated locally');
+
+  const deps = { config, db: database.db, clock, logger, stripe, stripeWebhookSecret };
+  const app = buildApp(deps);
+  const server = app.listen(config.port);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  const worker: Runner = await runWorker({
+    pgPool: database.pool,
+    taskList: buildTaskList(deps),
+    crontab,
+    concurrency: 4,
+    noHandleSignals: true,
+    pollInterval: 1000,
+    logger: workerLogger(logger.child({ component: 'worker' })),
+  });
+
+  logger.info({ url: config.publicUrl, port }, 'reader-coop is listening');
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info('shutting down: finishing in-flight requests');
+      // close() stops new connections and resolves once in-flight requests have finished;
+      // idle keep-alive connections are closed so it does not wait on them.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
+      await worker.stop();
+      await database.close();
+      await embedded?.stop();
+      logger.info('stopped');
+    })());
+
+  return { url: `http://127.0.0.1:${port}`, port, database, stop };
+}
+
+/** Without Stripe keys the sandbox signs its webhook events with a secret kept under DATA_DIR. */
+async function readOrCreateSandboxSecret(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, 'sandbox-webhook-secret');
+  try {
+    return (await fs.readFile(file, 'utf8')).trim();
+  } catch {
+    const secret = `whsec_sandbox_${randomBytes(24).toString('hex')}`;
+    await fs.writeFile(file, secret + '\n', { mode: 0o600 });
+    return secret;
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * startTestApp(): the real app on port 0, against a database of its own (a copy
+ * of the migrated template), with an injected clock, captured logs, a local
+ * Stripe-compatible server and helpers to call it over HTTP and to deliver
+ * signed webhooks. Nothing here reaches the network.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { run as runWorker, type Runner } from 'graphile-worker';
+import Stripe from 'stripe';
+import { inject } from 'vitest';
+import { buildApp, type AppDeps } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { connectDatabase, type DatabaseHandle } from '../../src/db/database.js';
+import { FixedClock } from '../../src/lib/clock.js';
+import { workerLogger } from '../../src/lib/jobs.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { createStripeClient } from '../../src/payments/stripe-client.js';
+import { buildTaskList } from '../../src/tasks.js';
+import { adminQuery, withDatabase } from './global-setup.js';
+
+export const TEST_WEBHOOK_SECRET = 'whsec_test_reader_coop';
+
+export interface TestAppOptions {
+  /** Extra environment (SPEC section 2 names) on top of the test defaults. */
+  env?: Record<string, string>;
+  /** Where the clock stands; defaults to the real time now. */
+  now?: Date | string;
+  /** Run the graphile-worker job runner beside the app (emails, retries, schedules). */
+  worker?: boolean;
+  /** The base URL of a Stripe-compatible server; defaults to one that refuses every call. */
+  stripeApiBase?: string;
+}
+
+export interface LogLine {
+  level: number;
+  msg?: string;
+  [key: string]: unknown;
+}
+
+export interface TestApp {
+  url: string;
+  config: Config;
+  deps: AppDeps;
+  db: DatabaseHandle['db'];
+  database: DatabaseHandle;
+  databaseUrl: string;
+  clock: FixedClock;
+  logs: LogLine[];
+  dataDir: string;
+  /** Calls the app: `json` is sent as the body; the response body is parsed when it is JSON. */
+  request(method: string, urlPath: string, options?: RequestOptions): Promise<TestResponse>;
+  /** Delivers `event` to POST /webhooks/stripe, signed as Stripe would sign it (or with `signature`). */
+  deliverWebhook(event: object, options?: { signature?: string | null; timestamp?: number }): Promise<TestResponse>;
+  startWorker(): Promise<Runner>;
+  close(): Promise<void>;
+}
+
+export interface RequestOptions {
+  json?: unknown;
+  body?: string;
+  headers?: Record<string, string>;
+  form?: Record<string, string>;
+}
+
+export interface TestResponse {
+  status: number;
+  headers: Headers;
+  body: any;
+  text: string;
+}
+
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const { serverUrl, template } = inject('database');
+  const name = `reader_coop_test_${process.pid}_${randomBytes(5).toString('hex')}`;
+  await adminQuery(serverUrl, `create database "${name}" template "${template}"`);
+  return {
+    url: withDatabase(serverUrl, name),
+    drop: () => adminQuery(serverUrl, `drop database if exists "${name}" with (force)`),
+  };
+}
+
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'reader-coop-test-'));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    DATABASE_URL: database.url,
+    DATA_DIR: dataDir,
+    STRIPE_SECRET_KEY: 'sk_test_reader_coop',
+    STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    STRIPE_API_BASE: options.stripeApiBase ?? 'http://127.0.0.1:9',
+    AUTH_SECRET: 'test-secret-test-secret-test-secret-0123456789',
+    LOG_LEVEL: 'debug',
+    ...options.env,
+  });
+  const logs: LogLine[] = [];
+  const logger = createLogger(
+    'debug',
+    new Writable({
+      write(chunk, _enc, done) {
+        for (const line of String(chunk).split('\n')) if (line.trim()) logs.push(JSON.parse(line) as LogLine);
+        done();
+      },
+    }),
+  );
+  const handle = connectDatabase(database.url, { max: 10 });
+  const clock = new FixedClock(options.now ?? new Date());
+  const deps: AppDeps = {
+    config,
+    db: handle.db,
+    clock,
+    logger,
+    stripe: createStripeClient({ secretKey: config.stripe.secretKey!, apiBase: config.stripe.apiBase }),
+    stripeWebhookSecret: TEST_WEBHOOK_SECRET,
+  };
+  const app = buildApp(deps);
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const runners: Runner[] = [];
+  const startWorker = async () => {
+    const runner = await runWorker({
+      pgPool: handle.pool,
+      taskList: buildTaskList(deps),
+      concurrency: 2,
+      noHandleSignals: true,
+      pollInterval: 100,
+      logger: workerLogger(logger.child({ component: 'worker' })),
+    });
+    runners.push(runner);
+    return runner;
+  };
+  if (options.worker) await startWorker();
+
+  const request = async (method: string, urlPath: string, opts: RequestOptions = {}): Promise<TestResponse> => {
+    const headers: Record<string, string> = { ...opts.headers };
+    let body: string | undefined = opts.body;
+    if (opts.json !== undefined) {
+      headers['content-type'] ??= 'application/json';
+      body = JSON.stringify(opts.json);
+    } else if (opts.form) {
+      headers['content-type'] ??= 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(opts.form).toString();
+    }
+    const res = await fetch(url + urlPath, { method, headers, body, redirect: 'manual' });
+    const text = await res.text();
+    let parsed: unknown = text;
+    if ((res.headers.get('content-type') ?? '').includes('json') && text) parsed = JSON.parse(text);
+    return { status: res.status, headers: res.headers, body: parsed, text };
+  };
+
+  const deliverWebhook = (event: object, opts: { signature?: string | null; timestamp?: number } = {}) => {
+    const payload = JSON.stringify(event);
+    const signature =
+      opts.signature === undefined
+        ? Stripe.webhooks.generateTestHeaderString({ payload, secret: TEST_WEBHOOK_SECRET, timestamp: opts.timestamp })
+        : opts.signature;
+    return request('POST', '/webhooks/stripe', {
+      body: payload,
+      headers: { 'content-type': 'application/json', ...(signature === null ? {} : { 'stripe-signature': signature }) },
+    });
+  };
+
+  return {
+    url,
+    config,
+    deps,
+    db: handle.db,
+    database: handle,
+    databaseUrl: database.url,
+    clock,
+    logs,
+    dataDir,
+    request,
+    deliverWebhook,
+    startWorker,
+    async close() {
+      await Promise.all(runners.map((r) => r.stop()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await handle.close();
+      await database.drop();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
