@@ -71,6 +71,33 @@ export interface DonationsTable {
   status: Generated<DonationStatus>;
   created_at: DefaultTimestamp;
   paid_at: Timestamp | null;
+  person_id: string | null;
+}
+
+// ---- people and audit -----------------------------------------------------
+
+export type RoleName = 'admin' | 'treasurer';
+
+export interface PeopleTable {
+  id: Generated<string>;
+  email: string;
+  name: string | null;
+  roles: ColumnType<RoleName[], RoleName[] | undefined, RoleName[]>;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: Timestamp;
+  actor_id: string | null;
+  actor_email: string | null;
+  action: string;
+  subject_type: string;
+  subject_id: string;
+  before: ColumnType<unknown, string | null, never>;
+  after: ColumnType<unknown, string | null, never>;
+  request_id: string | null;
 }
 
 // ---- payments -------------------------------------------------------------
@@ -128,6 +155,8 @@ export interface DB {
   stripe_events: StripeEventsTable;
   stripe_event_results: StripeEventResultsTable;
   stripe_event_failures: StripeEventFailuresTable;
+  people: PeopleTable;
+  audit_log: AuditLogTable;
 }
 
 export type Campaign = Selectable<CampaignsTable>;
@@ -135,3 +164,5 @@ export type LedgerEntry = Selectable<LedgerEntriesTable>;
 export type NewLedgerEntry = Insertable<LedgerEntriesTable>;
 export type Donation = Selectable<DonationsTable>;
 export type CheckoutSession = Selectable<CheckoutSessionsTable>;
+export type Person = Selectable<PeopleTable>;
+export type AuditEntry = Selectable<AuditLogTable>;
