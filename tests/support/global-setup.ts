@@ -4,13 +4,13 @@
  * test app then gets a database of its own copied from the template.
  */
 import path from 'node:path';
-import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { connectDatabase } from '../../src/db/database.js';
 import { startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { migrateToLatest } from '../../src/db/migrator.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { freePort } from './net.js';
+import { freePort } from '../../src/lib/net.js';
+import { adminQuery, withDatabase } from '../../src/db/admin.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -46,20 +46,4 @@ export default async function setup(project: TestProject) {
     await adminQuery(serverUrl, `drop database if exists "${template}" with (force)`);
     await stopEmbedded?.();
   };
-}
-
-export function withDatabase(serverUrl: string, database: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${database}`;
-  return url.toString();
-}
-
-export async function adminQuery(serverUrl: string, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
 }

@@ -21,7 +21,7 @@ import { workerLogger } from '../../src/lib/jobs.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createStripeClient } from '../../src/payments/stripe-client.js';
 import { buildTaskList } from '../../src/tasks.js';
-import { adminQuery, withDatabase } from './global-setup.js';
+import { adminQuery, withDatabase } from '../../src/db/admin.js';
 
 export const TEST_WEBHOOK_SECRET = 'whsec_test_reader_coop';
 

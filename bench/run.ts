@@ -1,0 +1,55 @@
+/**
+ * `npm run bench`: every speed and memory figure the issues ask for, measured
+ * side by side in one run and printed with the target each must meet. Never part
+ * of `npm test` (these machines are noisy; figures go in the closing notes).
+ */
+import { benchFundThroughput } from './fund-throughput.js';
+import { benchStartup } from './startup.js';
+import { createScratchDatabase, printFigure, startBenchPostgres } from './support.js';
+import { benchWebhookIngestion } from './webhook-ingestion.js';
+
+const only = new Set(process.argv.slice(2));
+const wanted = (name: string) => only.size === 0 || only.has(name);
+let allMet = true;
+
+const server = await startBenchPostgres();
+try {
+  if (wanted('fund')) {
+    const database = await createScratchDatabase(server.url);
+    try {
+      const r = await benchFundThroughput(database);
+      const met = r.ratio >= 0.8 && r.serviceErrors === 0 && r.entriesCounted === r.entries;
+      allMet &&= met;
+      printFigure('GET /api/fighting-fund (100,000 entries)', `${r.serviceRps.toFixed(0)} req/s`);
+      printFigure('bare Express, constant JSON of same size', `${r.baselineRps.toFixed(0)} req/s (${r.bodyBytes} bytes)`);
+      printFigure('fund API / bare Express (target >= 0.8)', r.ratio.toFixed(2), met);
+    } finally {
+      await database.drop();
+    }
+  }
+  if (wanted('webhooks')) {
+    const database = await createScratchDatabase(server.url);
+    try {
+      const r = await benchWebhookIngestion(database);
+      const met = r.ratio >= 0.25 && r.exact && r.failures === 0;
+      allMet &&= met;
+      printFigure('webhook ingestion (5,000 events, 16 at a time)', `${r.eventsPerSecond.toFixed(0)} events/s`);
+      printFigure('single-row insert transactions', `${r.baselineInsertsPerSecond.toFixed(0)} tx/s`);
+      printFigure('webhooks / single-row inserts (target >= 0.25)', r.ratio.toFixed(2), met);
+      printFigure('campaign total afterwards', `${r.bookedSum} of ${r.expectedSum} pence booked${r.exact ? ' (exact)' : ' (MISMATCH)'}`, r.exact);
+    } finally {
+      await database.drop();
+    }
+  }
+  if (wanted('startup')) {
+    const r = await benchStartup();
+    printFigure('cold start, empty DATA_DIR -> /readyz 200', `${r.coldSeconds.toFixed(2)} s`);
+    printFigure('warm start -> /readyz 200', `${r.warmSeconds.toFixed(2)} s`);
+  }
+} finally {
+  await server.stop();
+}
+if (!allMet) {
+  console.log('\nAt least one figure is below its target.');
+  process.exitCode = 1;
+}

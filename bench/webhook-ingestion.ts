@@ -1,0 +1,133 @@
+/**
+ * Webhook ingestion: 5,000 distinct signed checkout.session.completed events for
+ * pending donations, 16 at a time, against the rate of single-row INSERT
+ * transactions on the same database with the same concurrency. Afterwards the
+ * campaign's total must be exactly the sum given.
+ */
+import { sql } from 'kysely';
+import pg from 'pg';
+import Stripe from 'stripe';
+import { BENCH_WEBHOOK_SECRET, inParallel, startBenchApp, type ScratchDatabase } from './support.js';
+
+const EVENTS = 5_000;
+const CONCURRENCY = 16;
+
+export async function benchWebhookIngestion(database: ScratchDatabase) {
+  const { db } = database.handle;
+  const baselineRate = await singleRowInsertRate(database.url);
+
+  const app = await startBenchApp(database);
+  try {
+    const first = await fetch(`${app.url}/api/fighting-fund`);
+    const { campaign } = (await first.json()) as { campaign: { slug: string } };
+    const before = await raised(app.url, campaign.slug);
+    const nowSeconds = Math.floor(Date.now() / 1000);
+
+    // 5,000 pending donations, each with the Checkout Session we would have created for it.
+    const rows = await sql<{ donation_id: string; checkout_id: string; amount: number; n: number }>`
+      with d as (
+        insert into donations (campaign_id, amount, currency, email)
+        select c.id, 100 + g, c.currency, 'bench' || g || '@example.org'
+        from campaigns c, generate_series(1, ${EVENTS}) g where c.slug = ${campaign.slug}
+        returning id, amount
+      ), numbered as (select id, amount, row_number() over (order by id) as n from d)
+      insert into checkout_sessions (purpose, record_id, mode, amount, currency, stripe_session_id, url, status)
+      select 'donation', id, 'payment', amount, 'GBP', 'cs_bench_' || n, 'http://sandbox.invalid/' || n, 'open' from numbered
+      returning record_id as donation_id, id as checkout_id, amount, substring(stripe_session_id from 10)::int as n`.execute(db);
+    const expectedSum = rows.rows.reduce((sum, r) => sum + r.amount, 0);
+
+    const bodies = rows.rows.map((r) => {
+      const payload = JSON.stringify(completedEvent(r, nowSeconds));
+      return { payload, signature: Stripe.webhooks.generateTestHeaderString({ payload, secret: BENCH_WEBHOOK_SECRET }) };
+    });
+
+    let failures = 0;
+    const started = performance.now();
+    await inParallel(bodies, CONCURRENCY, async ({ payload, signature }) => {
+      const res = await fetch(`${app.url}/webhooks/stripe`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+        body: payload,
+      });
+      await res.arrayBuffer();
+      if (res.status !== 200) failures++;
+    });
+    const seconds = (performance.now() - started) / 1000;
+
+    // Past the ~1 s cache of the fund summary.
+    await new Promise((r) => setTimeout(r, 2_100));
+    const after = await raised(app.url, campaign.slug);
+    return {
+      events: EVENTS,
+      eventsPerSecond: EVENTS / seconds,
+      baselineInsertsPerSecond: baselineRate,
+      ratio: EVENTS / seconds / baselineRate,
+      failures,
+      expectedSum,
+      bookedSum: after - before,
+      exact: after - before === expectedSum,
+    };
+  } finally {
+    await app.close();
+  }
+}
+
+function completedEvent(r: { donation_id: string; checkout_id: string; amount: number; n: number }, created: number) {
+  const session = {
+    id: `cs_bench_${r.n}`,
+    object: 'checkout.session',
+    mode: 'payment',
+    status: 'complete',
+    payment_status: 'paid',
+    amount_total: r.amount,
+    amount_subtotal: r.amount,
+    currency: 'gbp',
+    client_reference_id: r.donation_id,
+    metadata: { purpose: 'donation', record_id: r.donation_id, checkout_id: r.checkout_id },
+    payment_intent: `pi_bench_${r.n}`,
+    customer: null,
+    customer_email: `bench${r.n}@example.org`,
+    livemode: false,
+    created,
+  } satisfies Partial<Stripe.Checkout.Session>;
+  return {
+    id: `evt_bench_${r.n}`,
+    object: 'event',
+    api_version: Stripe.API_VERSION,
+    created,
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    type: 'checkout.session.completed',
+    data: { object: session },
+  };
+}
+
+async function raised(url: string, slug: string): Promise<number> {
+  const res = await fetch(`${url}/api/fighting-fund/${slug}`);
+  return ((await res.json()) as { raised: number }).raised;
+}
+
+/** The reference rate: BEGIN; INSERT one row; COMMIT; 16 clients at a time. */
+async function singleRowInsertRate(url: string): Promise<number> {
+  const pool = new pg.Pool({ connectionString: url, max: CONCURRENCY });
+  try {
+    await pool.query('create table if not exists bench_single_row (id bigint generated always as identity primary key, payload jsonb not null, at timestamptz not null default now())');
+    const items = Array.from({ length: EVENTS }, (_, i) => i);
+    const started = performance.now();
+    await inParallel(items, CONCURRENCY, async (i) => {
+      const client = await pool.connect();
+      try {
+        await client.query('begin');
+        await client.query('insert into bench_single_row (payload) values ($1)', [JSON.stringify({ i, event: `evt_${i}` })]);
+        await client.query('commit');
+      } finally {
+        client.release();
+      }
+    });
+    return EVENTS / ((performance.now() - started) / 1000);
+  } finally {
+    await pool.query('drop table if exists bench_single_row');
+    await pool.end();
+  }
+}
