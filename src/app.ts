@@ -10,10 +10,27 @@ import { pinoHttp } from 'pino-http';
 import type Stripe from 'stripe';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import { donationPaymentHandler } from './donations/donation-payments.js';
+import { donationsOpenApi, donationsRouter } from './donations/donations.routes.js';
 import type { Clock } from './lib/clock.js';
+import { fundAdminOpenApi, fundAdminRouter } from './fighting-fund/fund-admin.routes.js';
+import { fundFiguresRouter, fundOpenApi, fundRouter } from './fighting-fund/fund.routes.js';
 import { errorHandler, notFoundHandler } from './lib/http.js';
 import type { Logger } from './lib/logger.js';
 import { buildOpenApiDocument, type ZodOpenApiPathsObject } from './lib/openapi.js';
+import { peopleAdminOpenApi, peopleAdminRouter } from './admin/people-admin.routes.js';
+import { accountOpenApi, accountRouter } from './members/account.routes.js';
+import type { AccountContributor } from './members/account.service.js';
+import { authOpenApi, authRouter } from './members/auth.routes.js';
+import { csrfProtection } from './members/csrf.js';
+import { redactSecretsInUrl } from './members/session.service.js';
+import { checkoutPagesOpenApi, checkoutPagesRouter } from './payments/checkout.routes.js';
+import type { PaymentHandlers } from './payments/payment-handlers.js';
+import type { StripeSandbox } from './payments/sandbox/sandbox.js';
+import { webhookOpenApi, webhookRouter } from './payments/webhooks.routes.js';
+import { createSharePaymentHandler } from './shares/allotment.service.js';
+import { sharesAccountContributor } from './shares/shares-account.js';
+import { sharesOpenApi, sharesRouter } from './shares/shares.routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -24,6 +41,30 @@ export interface AppDeps {
   stripe: Stripe;
   /** The secret webhook bodies are signed with (the sandbox's own when running without Stripe keys). */
   stripeWebhookSecret: string;
+  /** The built-in Stripe stand-in, mounted under /sandbox; only in sandbox mode (no Stripe keys). */
+  sandbox?: StripeSandbox;
+}
+
+/**
+ * Who acts on a confirmed payment, by checkout purpose. The webhook router and
+ * the Stripe-event retry task (tasks.ts) both use this one registry.
+ */
+export function buildPaymentHandlers(deps: AppDeps): PaymentHandlers {
+  const paymentHandlers: PaymentHandlers = {
+    donation: donationPaymentHandler(deps),
+    share_application: createSharePaymentHandler(deps),
+  };
+  return paymentHandlers;
+}
+
+/**
+ * What other components add to a person's account: their parts of GET /api/me
+ * (member, shares, supporter), their records in the data export, their sections
+ * of the /account page. See AccountContributor in members/account.service.ts.
+ */
+export function buildAccountContributors(deps: AppDeps): AccountContributor[] {
+  const accountContributors: AccountContributor[] = [sharesAccountContributor(deps)];
+  return accountContributors;
 }
 
 export function buildApp(deps: AppDeps): Express {
@@ -32,6 +73,10 @@ export function buildApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.set('json spaces', 0);
+
+  // The fund's figures, asked for by every page of the newspaper: served from an in-process
+  // cache ahead of the request log and helmet (see fund.routes.ts), like the health checks.
+  app.use(fundFiguresRouter(deps));
 
   app.use(
     pinoHttp({
@@ -43,6 +88,14 @@ export function buildApp(deps: AppDeps): Express {
         return id;
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+      // A sign-in link's token in a log line would let a log reader sign in as its owner.
+      serializers: {
+        req: (req: { url?: string; query?: unknown }) => {
+          req.url = redactSecretsInUrl(req.url);
+          if (req.query && typeof req.query === 'object' && 'token' in req.query) req.query = { ...req.query, token: '[redacted]' };
+          return req;
+        },
+      },
     }),
   );
   app.use(
@@ -74,9 +127,34 @@ export function buildApp(deps: AppDeps): Express {
 
   // Components mount their routers here (webhooks before any JSON body parser: they need the raw body).
   const openApiPaths: ZodOpenApiPathsObject[] = [];
+  const paymentHandlers = buildPaymentHandlers(deps);
+  app.use(webhookRouter(deps, paymentHandlers));
+  openApiPaths.push(webhookOpenApi);
+  // The sandbox parses its own (form-encoded, Stripe-style) bodies.
+  if (deps.sandbox && config.stripe.sandbox) app.use('/sandbox', deps.sandbox.router);
 
   app.use(express.json({ limit: '100kb' }));
   app.use(express.urlencoded({ extended: false, limit: '100kb' }));
+  // Needs the parsed body (a form's _csrf field); webhooks and the sandbox are mounted above it.
+  app.use(csrfProtection(deps));
+
+  app.use(authRouter(deps));
+  openApiPaths.push(authOpenApi);
+  app.use(accountRouter(deps, buildAccountContributors(deps)));
+  openApiPaths.push(accountOpenApi);
+  app.use(peopleAdminRouter(deps));
+  openApiPaths.push(peopleAdminOpenApi);
+
+  app.use(fundRouter(deps));
+  openApiPaths.push(fundOpenApi);
+  app.use(fundAdminRouter(deps));
+  openApiPaths.push(fundAdminOpenApi);
+  app.use(donationsRouter(deps));
+  openApiPaths.push(donationsOpenApi);
+  app.use(checkoutPagesRouter(deps));
+  openApiPaths.push(checkoutPagesOpenApi);
+  app.use(sharesRouter(deps));
+  openApiPaths.push(sharesOpenApi);
 
   let openApiDocument: unknown;
   app.get('/api/openapi.json', (_req, res) => {

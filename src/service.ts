@@ -5,18 +5,21 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { run as runWorker, type Runner } from 'graphile-worker';
 import type { Config } from './config.js';
-import { buildApp } from './app.js';
+import { buildApp, type AppDeps } from './app.js';
 import { connectDatabase, type DatabaseHandle } from './db/database.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrateToLatest } from './db/migrator.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { workerLogger } from './lib/jobs.js';
 import type { Logger } from './lib/logger.js';
+import { createStripeSandbox, type StripeSandbox } from './payments/sandbox/sandbox.js';
 import { createStripeClient } from './payments/stripe-client.js';
+import { withAuthSecret } from './members/auth-keys.js';
 import { buildTaskList, crontab } from './tasks.js';
 
 export interface RunningService {
@@ -26,9 +29,11 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-export async function startService(config: Config, logger: Logger, options: { clock?: Clock } = {}): Promise<RunningService> {
+export async function startService(givenConfig: Config, logger: Logger, options: { clock?: Clock } = {}): Promise<RunningService> {
   const clock = options.clock ?? systemClock;
-  await fs.mkdir(config.dataDir, { recursive: true });
+  await fs.mkdir(givenConfig.dataDir, { recursive: true });
+  // Without AUTH_SECRET (development), one is generated once and kept under DATA_DIR.
+  const config = await withAuthSecret(givenConfig, logger);
 
   let embedded: EmbeddedDatabase | undefined;
   if (!config.databaseUrl) {
@@ -40,17 +45,37 @@ export async function startService(config: Config, logger: Logger, options: { cl
 
   const stripeSecretKey = config.stripe.secretKey ?? 'sk_test_sandbox';
   const stripeWebhookSecret = config.stripe.webhookSecret ?? (await readOrCreateSandboxSecret(config.dataDir));
-  const stripe = createStripeClient({ secretKey: stripeSecretKey, apiBase: config.stripe.apiBase });
   if (config.stripe.sandbox) logger.warn('SANDBOX payments: no Stripe keys are set, payments are simulated locally');
 
-  const deps = { config, db: database.db, clock, logger, stripe, stripeWebhookSecret };
-  const app = buildApp(deps);
-  const server = app.listen(config.port);
+  // Listen first: in sandbox mode the Stripe client and the webhook deliveries need the port.
+  const server = http.createServer();
+  server.listen(config.port);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
   const port = (server.address() as AddressInfo).port;
+
+  // Sandbox mode (no Stripe keys; never in production, config.ts refuses it): the built-in
+  // Stripe stand-in is served by this same app under /sandbox and signs events with the sandbox secret.
+  let sandbox: StripeSandbox | undefined;
+  let stripeApiBase = config.stripe.apiBase;
+  if (config.stripe.sandbox) {
+    const local = `http://127.0.0.1:${port}`;
+    sandbox = createStripeSandbox({
+      pagesUrl: `${config.publicUrl}/sandbox`,
+      webhook: { url: `${local}/webhooks/stripe`, secret: stripeWebhookSecret },
+      clock,
+      logger: logger.child({ component: 'sandbox' }),
+    });
+    stripeApiBase = `${local}/sandbox/stripe`;
+  }
+  const stripe = createStripeClient({ secretKey: stripeSecretKey, apiBase: stripeApiBase });
+
+  const deps: AppDeps = { config, db: database.db, clock, logger, stripe, stripeWebhookSecret, ...(sandbox ? { sandbox } : {}) };
+  const app = buildApp(deps);
+  // Attached in the same tick as 'listening' resolved: no request can have arrived before.
+  server.on('request', app);
 
   const worker: Runner = await runWorker({
     pgPool: database.pool,
@@ -70,6 +95,8 @@ export async function startService(config: Config, logger: Logger, options: { cl
       logger.info('shutting down: finishing in-flight requests');
       // close() stops new connections and resolves once in-flight requests have finished;
       // idle keep-alive connections are closed so it does not wait on them.
+      // Pending sandbox deliveries finish first (they call this very server).
+      await sandbox?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await closed;

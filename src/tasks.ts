@@ -4,10 +4,15 @@
  */
 import type { TaskList } from 'graphile-worker';
 import type { AppDeps } from './app.js';
+import { emailTasks } from './email/email.tasks.js';
+import { memberTasks } from './members/members.tasks.js';
+import { fundCrontab, fundTasks } from './fighting-fund/fund.tasks.js';
+import { paymentTasks } from './payments/payments.tasks.js';
+import { shareTasks, sharesCrontab } from './shares/shares.tasks.js';
 
-export function buildTaskList(_deps: AppDeps): TaskList {
-  return {};
+export function buildTaskList(deps: AppDeps): TaskList {
+  return { ...emailTasks(deps), ...memberTasks(deps), ...fundTasks(deps), ...paymentTasks(deps), ...shareTasks(deps) };
 }
 
 /** graphile-worker crontab lines (minute hour day month weekday task). */
-export const crontab = '';
+export const crontab = ['# prune expired sign-in tokens, ended sessions and rate-limit windows', '17 4 * * * prune-sign-in-records', ...fundCrontab, ...sharesCrontab].join('\n');

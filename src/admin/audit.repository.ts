@@ -34,6 +34,11 @@ export interface AuditQuery {
   subjectType?: string;
   subjectId?: string;
   actorId?: string;
+  /** Exact action, or a prefix ending in '.' ('person.' for every person action). */
+  action?: string;
+  /** Entries at or after / before these instants. */
+  from?: Date;
+  to?: Date;
   /** Entries with an id below this (for paging back through the log). */
   before?: number;
   limit: number;
@@ -44,6 +49,13 @@ export async function listAuditEntries(db: Executor, query: AuditQuery): Promise
   if (query.subjectType) q = q.where('subject_type', '=', query.subjectType);
   if (query.subjectId) q = q.where('subject_id', '=', query.subjectId);
   if (query.actorId) q = q.where('actor_id', '=', query.actorId);
+  if (query.action) {
+    q = query.action.endsWith('.')
+      ? q.where('action', 'like', `${query.action.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
+      : q.where('action', '=', query.action);
+  }
+  if (query.from) q = q.where('at', '>=', query.from);
+  if (query.to) q = q.where('at', '<', query.to);
   if (query.before !== undefined) q = q.where('id', '<', query.before);
   return q.execute();
 }

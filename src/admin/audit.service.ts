@@ -42,3 +42,36 @@ export async function recordAudit(db: Executor, clock: Clock, actor: Actor, reco
 export function listAudit(db: Executor, query: AuditQuery) {
   return listAuditEntries(db, query);
 }
+
+export interface AuditEntryView {
+  id: number;
+  at: string;
+  actor: { id: string | null; email: string | null };
+  action: string;
+  subjectType: string;
+  subjectId: string;
+  before: unknown;
+  after: unknown;
+  requestId: string | null;
+}
+
+/** One page of the log, newest first; `nextBefore` fetches the next (older) page. */
+export async function auditPage(db: Executor, query: AuditQuery): Promise<{ entries: AuditEntryView[]; nextBefore: number | null }> {
+  // One more than asked for tells whether there is a next page.
+  const rows = await listAuditEntries(db, { ...query, limit: query.limit + 1 });
+  const page = rows.slice(0, query.limit);
+  return {
+    entries: page.map((r) => ({
+      id: r.id,
+      at: r.at.toISOString(),
+      actor: { id: r.actor_id, email: r.actor_email },
+      action: r.action,
+      subjectType: r.subject_type,
+      subjectId: r.subject_id,
+      before: r.before,
+      after: r.after,
+      requestId: r.request_id,
+    })),
+    nextBefore: rows.length > query.limit ? (page[page.length - 1]?.id ?? null) : null,
+  };
+}

@@ -51,6 +51,8 @@ export interface LedgerEntriesTable {
   donor_name: string | null;
   donor_town: string | null;
   reverses_entry_id: number | null;
+  /** For a refund, dispute or dispute won: the payment entry it takes back from (or returns to). */
+  original_entry_id: number | null;
   reason: string | null;
   recorded_by: string | null;
 }
@@ -85,6 +87,75 @@ export interface PeopleTable {
   roles: ColumnType<RoleName[], RoleName[] | undefined, RoleName[]>;
   created_at: DefaultTimestamp;
   updated_at: DefaultTimestamp;
+  postal_address: ColumnType<PostalAddress | null, string | null | undefined, string | null>;
+  email_preferences: ColumnType<EmailPreferences, string | undefined, string>;
+  session_version: ColumnType<number, number | undefined, number>;
+  last_signed_in_at: Timestamp | null;
+  erased_at: Timestamp | null;
+}
+
+export interface PostalAddress {
+  line1: string;
+  line2?: string | null;
+  town: string;
+  postcode: string;
+  country: string;
+}
+
+/** Which optional emails a person wants; receipts and sign-in links are always sent. */
+export interface EmailPreferences {
+  fundAppeals?: boolean;
+  societyNews?: boolean;
+}
+
+// ---- sign-in and email ----------------------------------------------------
+
+export interface LoginTokensTable {
+  id: Generated<string>;
+  token_hash: string;
+  email: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface EndedSessionsTable {
+  session_id: string;
+  person_id: string;
+  ended_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface RateLimitWindowsTable {
+  bucket: string;
+  window_start: Timestamp;
+  hits: number;
+}
+
+export interface EmailAttachment {
+  filename: string;
+  contentType: string;
+  contentBase64: string;
+}
+
+export interface EmailsTable {
+  id: Generated<string>;
+  person_id: string | null;
+  template: string;
+  to_address: string;
+  from_address: string;
+  subject: string;
+  html: string;
+  text: string;
+  attachments: ColumnType<EmailAttachment[], string | undefined, string>;
+  message_id: string;
+  dedupe_key: string | null;
+  created_at: Timestamp;
+  attempts: ColumnType<number, number | undefined, number>;
+  last_attempt_at: Timestamp | null;
+  last_error: string | null;
+  sent_at: Timestamp | null;
+  transport_response: string | null;
 }
 
 export interface AuditLogTable {
@@ -147,6 +218,114 @@ export interface StripeEventFailuresTable {
   failed_at: DefaultTimestamp;
 }
 
+// ---- shares and membership ------------------------------------------------
+
+export type ApplicantKind = 'person' | 'organisation';
+export type ShareApplicationStatus = 'pending' | 'processing' | 'allotted' | 'expired' | 'failed' | 'refused' | 'reversed';
+
+export interface ShareApplicationsTable {
+  id: Generated<string>;
+  person_id: string;
+  member_id: string | null;
+  applicant_kind: ApplicantKind;
+  name: string;
+  email: string;
+  address_line1: string;
+  address_line2: string | null;
+  town: string;
+  postcode: string;
+  country: string;
+  date_of_birth: string | null;
+  registered_society: Generated<boolean>;
+  shares: number;
+  price_per_share: number;
+  amount: number;
+  currency: string;
+  status: Generated<ShareApplicationStatus>;
+  refusal_reason: string | null;
+  rules_accepted_at: Timestamp;
+  rules_url: string;
+  payment_intent_id: string | null;
+  paid_at: Timestamp | null;
+  refund_id: string | null;
+  refunded_at: Timestamp | null;
+  dispute_status: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface MembersTable {
+  id: Generated<string>;
+  number: Generated<number>;
+  person_id: string;
+  kind: ApplicantKind;
+  name: string;
+  address_line1: string;
+  address_line2: string | null;
+  town: string;
+  postcode: string;
+  country: string;
+  email: string | null;
+  registered_society: Generated<boolean>;
+  admitted_on: string;
+  ceased_on: string | null;
+  /** Kept by a trigger on share_transactions: never written directly. */
+  shares_held: Generated<number>;
+  amount_paid: Generated<number>;
+  currency: string;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+
+export type ShareTransactionKind = 'allotment' | 'withdrawal' | 'transfer_on_death' | 'forfeit' | 'reversal';
+
+export interface ShareTransactionsTable {
+  id: Generated<number>;
+  member_id: string;
+  kind: ShareTransactionKind;
+  shares: number;
+  amount: number;
+  currency: string;
+  effective_on: string;
+  recorded_at: Timestamp;
+  application_id: string | null;
+  withdrawal_id: string | null;
+  reverses_transaction_id: number | null;
+  stripe_key: string | null;
+  note: string | null;
+  recorded_by: string | null;
+}
+
+export interface SharePaymentReturnsTable {
+  id: Generated<number>;
+  application_id: string;
+  stripe_key: string;
+  kind: 'refund' | 'dispute_lost';
+  amount: number;
+  currency: string;
+  returned_at: Timestamp;
+  recorded_at: Timestamp;
+}
+
+export type ShareWithdrawalStatus = 'requested' | 'approved' | 'rejected' | 'deferred' | 'paid';
+
+export interface ShareWithdrawalsTable {
+  id: Generated<string>;
+  member_id: string;
+  shares: number;
+  status: Generated<ShareWithdrawalStatus>;
+  requested_at: Timestamp;
+  requested_by: string;
+  notice_ends_on: string;
+  decided_at: Timestamp | null;
+  decided_by: string | null;
+  note: string | null;
+  paid_at: Timestamp | null;
+  paid_by: string | null;
+  amount: number | null;
+  updated_at: Timestamp;
+}
+
 export interface DB {
   campaigns: CampaignsTable;
   ledger_entries: LedgerEntriesTable;
@@ -157,6 +336,15 @@ export interface DB {
   stripe_event_failures: StripeEventFailuresTable;
   people: PeopleTable;
   audit_log: AuditLogTable;
+  login_tokens: LoginTokensTable;
+  ended_sessions: EndedSessionsTable;
+  rate_limit_windows: RateLimitWindowsTable;
+  emails: EmailsTable;
+  share_applications: ShareApplicationsTable;
+  members: MembersTable;
+  share_transactions: ShareTransactionsTable;
+  share_payment_returns: SharePaymentReturnsTable;
+  share_withdrawals: ShareWithdrawalsTable;
 }
 
 export type Campaign = Selectable<CampaignsTable>;
@@ -166,3 +354,9 @@ export type Donation = Selectable<DonationsTable>;
 export type CheckoutSession = Selectable<CheckoutSessionsTable>;
 export type Person = Selectable<PeopleTable>;
 export type AuditEntry = Selectable<AuditLogTable>;
+export type Email = Selectable<EmailsTable>;
+export type ShareApplication = Selectable<ShareApplicationsTable>;
+export type Member = Selectable<MembersTable>;
+export type ShareTransaction = Selectable<ShareTransactionsTable>;
+export type SharePaymentReturn = Selectable<SharePaymentReturnsTable>;
+export type ShareWithdrawal = Selectable<ShareWithdrawalsTable>;

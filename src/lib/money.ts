@@ -40,3 +40,17 @@ export function percentOf(part: number, whole: number): number {
   if (whole <= 0) return 0;
   return Math.round((part * 1000) / whole) / 10;
 }
+
+/**
+ * An amount typed by a person in major units ("10", "12.50", "£1,000.5") as an
+ * integer number of minor units, parsed from the digits without floating point.
+ * null when it is not such an amount (negative, three decimals, letters, too large).
+ */
+export function parseMajorUnits(text: string): number | null {
+  const match = /^\s*£?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?\s*$/.exec(text);
+  if (!match) return null;
+  const whole = match[1]!.replaceAll(',', '');
+  if (whole.length > 13) return null;
+  const minor = BigInt(whole) * 100n + BigInt((match[2] ?? '').padEnd(2, '0'));
+  return minor <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(minor) : null;
+}

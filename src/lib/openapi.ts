@@ -45,7 +45,7 @@ export function buildOpenApiDocument(paths: ZodOpenApiPathsObject[], publicUrl: 
       description: 'Shares, supporters and the fighting fund of a reader-owned newspaper co-operative. Amounts are integers in minor units (pence).',
     },
     servers: [{ url: publicUrl }],
-    paths: Object.assign({}, ...paths),
+    paths: mergePaths(paths),
     components: {
       securitySchemes: {
         session: { type: 'apiKey', in: 'cookie', name: 'session', description: 'Set by POST /auth/callback' },
@@ -53,4 +53,13 @@ export function buildOpenApiDocument(paths: ZodOpenApiPathsObject[], publicUrl: 
       },
     },
   });
+}
+
+/** Merges the components' paths; two components may describe different methods of one path (GET and POST /donate). */
+function mergePaths(paths: ZodOpenApiPathsObject[]): ZodOpenApiPathsObject {
+  const merged: ZodOpenApiPathsObject = {};
+  for (const part of paths) {
+    for (const [path, item] of Object.entries(part)) merged[path] = { ...merged[path], ...item };
+  }
+  return merged;
 }

@@ -26,6 +26,13 @@ export interface RefundNotice {
   amount: number;
   currency: string;
   refundedAt: Date;
+  /** Refund status at Stripe ('succeeded', 'pending'); failed and canceled refunds are never passed on. */
+  status: string | null;
+  /**
+   * The payment this refund takes back, as the charge describes it. A handler books it
+   * first when the refund arrives before the payment's own event (Stripe does not promise order).
+   */
+  originalPayment(): Promise<PaidPayment>;
 }
 
 export interface DisputeNotice {
@@ -35,6 +42,8 @@ export interface DisputeNotice {
   currency: string;
   status: Stripe.Dispute.Status;
   at: Date;
+  /** As for refunds: the disputed payment, for booking it first when its own event is late (may ask Stripe for the charge). */
+  originalPayment(): Promise<PaidPayment>;
 }
 
 export interface PaymentHandlerContext {
@@ -51,7 +60,9 @@ export interface PaymentHandler {
   /** The payment will not arrive (Bacs failed) or the session expired unpaid. */
   onFailed?(ctx: PaymentHandlerContext, reason: 'async_payment_failed' | 'expired'): Promise<void>;
   onRefunded?(ctx: PaymentHandlerContext, refund: RefundNotice): Promise<void>;
+  /** Funds were withdrawn for a dispute (charge.dispute.created or .funds_withdrawn; never for inquiries). */
   onDisputeOpened?(ctx: PaymentHandlerContext, dispute: DisputeNotice): Promise<void>;
+  /** status 'won' gives the money back; 'lost' takes nothing more (but the opening may not have been seen yet). */
   onDisputeClosed?(ctx: PaymentHandlerContext, dispute: DisputeNotice): Promise<void>;
 }
 

@@ -21,6 +21,7 @@ import { workerLogger } from '../../src/lib/jobs.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createStripeClient } from '../../src/payments/stripe-client.js';
 import { buildTaskList } from '../../src/tasks.js';
+import { startFakeStripe, type FakeStripe } from './fake-stripe.js';
 import { adminQuery, withDatabase } from '../../src/db/admin.js';
 
 export const TEST_WEBHOOK_SECRET = 'whsec_test_reader_coop';
@@ -32,7 +33,7 @@ export interface TestAppOptions {
   now?: Date | string;
   /** Run the graphile-worker job runner beside the app (emails, retries, schedules). */
   worker?: boolean;
-  /** The base URL of a Stripe-compatible server; defaults to one that refuses every call. */
+  /** The base URL of another Stripe-compatible server; by default a fake Stripe (tests/support/fake-stripe.ts) is started for the app. */
   stripeApiBase?: string;
 }
 
@@ -44,6 +45,8 @@ export interface LogLine {
 
 export interface TestApp {
   url: string;
+  /** The app's own fake Stripe: recorded requests, failures on demand, pay/refund/dispute helpers. */
+  stripe: FakeStripe;
   config: Config;
   deps: AppDeps;
   db: DatabaseHandle['db'];
@@ -87,6 +90,8 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const database = await createTestDatabase();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'reader-coop-test-'));
+  const clock = new FixedClock(options.now ?? new Date());
+  const fakeStripe = await startFakeStripe({ webhookSecret: TEST_WEBHOOK_SECRET, clock });
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
@@ -94,7 +99,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     DATA_DIR: dataDir,
     STRIPE_SECRET_KEY: 'sk_test_reader_coop',
     STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-    STRIPE_API_BASE: options.stripeApiBase ?? 'http://127.0.0.1:9',
+    STRIPE_API_BASE: options.stripeApiBase ?? fakeStripe.url,
     AUTH_SECRET: 'test-secret-test-secret-test-secret-0123456789',
     LOG_LEVEL: 'debug',
     ...options.env,
@@ -110,19 +115,20 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     }),
   );
   const handle = connectDatabase(database.url, { max: 10 });
-  const clock = new FixedClock(options.now ?? new Date());
   const deps: AppDeps = {
     config,
     db: handle.db,
     clock,
     logger,
-    stripe: createStripeClient({ secretKey: config.stripe.secretKey!, apiBase: config.stripe.apiBase }),
+    // With STRIPE_SECRET_KEY: '' (sandbox mode, as service.ts does) the client still needs a key to exist.
+    stripe: createStripeClient({ secretKey: config.stripe.secretKey ?? 'sk_test_sandbox', apiBase: config.stripe.apiBase }),
     stripeWebhookSecret: TEST_WEBHOOK_SECRET,
   };
   const app = buildApp(deps);
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  fakeStripe.setWebhook(`${url}/webhooks/stripe`);
 
   const runners: Runner[] = [];
   const startWorker = async () => {
@@ -170,6 +176,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
 
   return {
     url,
+    stripe: fakeStripe,
     config,
     deps,
     db: handle.db,
@@ -182,7 +189,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     deliverWebhook,
     startWorker,
     async close() {
-      await Promise.all(runners.map((r) => r.stop()));
+      // A test may have stopped its worker already (to play a crash); stopping again is a no-op.
+      await Promise.all(runners.map((r) => r.stop().catch(() => undefined)));
+      await fakeStripe.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await handle.close();

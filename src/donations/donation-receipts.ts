@@ -1,0 +1,71 @@
+/**
+ * The emails about a donation's money: a receipt when the gift is booked and a
+ * notice when it is refunded. Queued through the outbox inside the webhook's
+ * transaction, each at most once per Stripe payment or refund (dedupe keys), so
+ * the same money reported by two events emails once. Written by AUTH (issue 3);
+ * called from donation-payments.ts.
+ */
+import type { Transaction } from 'kysely';
+import { DateTime } from 'luxon';
+import type { AppDeps } from '../app.js';
+import type { DB, Donation, LedgerEntry } from '../db/schema.js';
+import { queueEmail } from '../email/outbox.service.js';
+import { findCampaignById } from '../fighting-fund/campaigns.service.js';
+import { formatMoney } from '../lib/money.js';
+
+type ReceiptDeps = Pick<AppDeps, 'config' | 'clock'>;
+
+function longDate(at: Date, timeZone: string): string {
+  return DateTime.fromJSDate(at, { zone: timeZone }).setLocale('en-GB').toFormat('d MMMM yyyy');
+}
+
+/** The receipt for a booked online gift: amount, date, campaign (the one it was booked to), reference. */
+export async function queueDonationReceipt(
+  deps: ReceiptDeps,
+  trx: Transaction<DB>,
+  input: { donation: Donation; entry: LedgerEntry; paymentIntentId: string },
+): Promise<void> {
+  const { donation, entry } = input;
+  const campaign = await findCampaignById(trx, entry.campaign_id);
+  await queueEmail(deps, trx, {
+    to: donation.email,
+    template: 'donation-receipt',
+    personId: donation.person_id,
+    dedupeKey: `donation-receipt:${input.paymentIntentId}`,
+    vars: {
+      name: donation.name,
+      amount: formatMoney(entry.amount, entry.currency.trim()),
+      date: longDate(entry.given_at, deps.config.society.timeZone),
+      campaign: campaign?.title ?? '',
+      reference: donation.id,
+      paymentReference: input.paymentIntentId,
+      acknowledged: donation.acknowledge,
+      town: donation.town,
+    },
+  });
+}
+
+/** The notice that (part of) a gift was refunded. */
+export async function queueRefundNotice(
+  deps: ReceiptDeps,
+  trx: Transaction<DB>,
+  input: { donation: Donation; refundId: string; amount: number; currency: string; refundedAt: Date },
+): Promise<void> {
+  const { donation } = input;
+  await queueEmail(deps, trx, {
+    to: donation.email,
+    template: 'donation-refunded',
+    personId: donation.person_id,
+    dedupeKey: `donation-refunded:${input.refundId}`,
+    vars: {
+      name: donation.name,
+      amount: formatMoney(input.amount, input.currency.toUpperCase()),
+      originalAmount: formatMoney(donation.amount, donation.currency.trim()),
+      originalDate: longDate(donation.paid_at ?? donation.created_at, deps.config.society.timeZone),
+      partial: input.amount < donation.amount,
+      date: longDate(input.refundedAt, deps.config.society.timeZone),
+      reference: donation.id,
+      refundReference: input.refundId,
+    },
+  });
+}

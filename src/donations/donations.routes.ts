@@ -1,0 +1,61 @@
+/** POST /api/donations (JSON) and POST /donate (the /donate page's form). */
+import { Router } from 'express';
+import type { AppDeps } from '../app.js';
+import { renderDonatePage } from '../fighting-fund/fund-pages.js';
+import { parseInput } from '../lib/http.js';
+import { errorResponses, type ZodOpenApiPathsObject } from '../lib/openapi.js';
+import { donationCreated, donationForm, donationRequest } from './donations.schemas.js';
+import { startDonation, submitDonationForm } from './donations.service.js';
+
+export function donationsRouter(deps: AppDeps): Router {
+  const router = Router();
+
+  router.post('/api/donations', async (req, res) => {
+    const input = parseInput(donationRequest, req.body);
+    res.status(201).json(await startDonation(deps, input));
+  });
+
+  router.post('/donate', async (req, res) => {
+    const form = parseInput(donationForm, req.body ?? {});
+    const result = await submitDonationForm(deps, form);
+    if (result.ok) {
+      res.redirect(303, result.checkoutUrl);
+      return;
+    }
+    await renderDonatePage(deps, res, {
+      values: { ...result.values, acknowledge: result.acknowledge },
+      errors: result.errors,
+      status: result.status,
+    });
+  });
+
+  return router;
+}
+
+export const donationsOpenApi: ZodOpenApiPathsObject = {
+  '/api/donations': {
+    post: {
+      tags: ['donations'],
+      summary: 'Start a donation to the fighting fund',
+      description:
+        'Records a pending donation and opens a Stripe Checkout Session for it. The gift reaches the fund only when Stripe confirms the payment (webhook). ' +
+        '422 codes: amount_below_minimum, amount_above_maximum, campaign_not_found, campaign_closed, campaign_not_started, acknowledgement_needs_name.',
+      requestBody: { required: true, content: { 'application/json': { schema: donationRequest } } },
+      responses: {
+        '201': { description: 'Created: send the donor to checkoutUrl', content: { 'application/json': { schema: donationCreated } } },
+        ...errorResponses(400, 422, 502),
+      },
+    },
+  },
+  '/donate': {
+    post: {
+      tags: ['donations', 'pages'],
+      summary: 'The /donate form (amount in pounds)',
+      requestBody: { required: true, content: { 'application/x-www-form-urlencoded': { schema: donationForm } } },
+      responses: {
+        '303': { description: 'To the Checkout page' },
+        '422': { description: 'The form again, with the problems beside the fields', content: { 'text/html': {} } },
+      },
+    },
+  },
+};

@@ -1,0 +1,142 @@
+/**
+ * A reader gives to the fighting fund: the donation is recorded as pending and
+ * the reader is sent to Stripe Checkout. Nothing reaches the ledger here; the
+ * payment is booked only when Stripe confirms it (donation-payments.ts).
+ */
+import type { AppDeps } from '../app.js';
+import type { Campaign } from '../db/schema.js';
+import { findCampaignBySlug, getCurrentCampaign } from '../fighting-fund/ledger.service.js';
+import { AppError } from '../lib/errors.js';
+import { formatMoney, parseMajorUnits } from '../lib/money.js';
+import { findOrCreatePersonByEmail, normalizeEmail } from '../members/people.service.js';
+import { createCheckout } from '../payments/checkout.service.js';
+import { insertDonation } from './donations.repository.js';
+import { donationRequest, type DonationForm, type DonationRequest } from './donations.schemas.js';
+
+export type DonationErrorCode =
+  | 'amount_below_minimum'
+  | 'amount_above_maximum'
+  | 'campaign_not_found'
+  | 'campaign_closed'
+  | 'campaign_not_started'
+  | 'acknowledgement_needs_name';
+
+const donationError = (code: DonationErrorCode, message: string, field: string, details: Record<string, unknown> = {}) =>
+  new AppError<DonationErrorCode>({ code, status: 422, message, details: { field, ...details } });
+
+/** POST /api/donations: records the pending donation and opens its Checkout Session. */
+export async function startDonation(deps: AppDeps, input: DonationRequest): Promise<{ id: string; checkoutUrl: string }> {
+  const now = deps.clock.now();
+  checkAmount(deps, input.amount);
+  const campaign = await campaignFor(deps, input.campaign, now);
+  if (input.acknowledge && !input.name) {
+    throw donationError('acknowledgement_needs_name', 'To be thanked by name, please tell us your name.', 'name');
+  }
+
+  const donation = await deps.db.transaction().execute(async (trx) => {
+    const email = normalizeEmail(input.email);
+    const person = await findOrCreatePersonByEmail(trx, email, input.name ?? null);
+    return insertDonation(trx, {
+      campaignId: campaign.id,
+      amount: input.amount,
+      currency: campaign.currency,
+      email,
+      name: input.name ?? null,
+      town: input.town ?? null,
+      acknowledge: input.acknowledge,
+      personId: person.id,
+      createdAt: now,
+    });
+  });
+
+  const { url } = await createCheckout(deps, {
+    purpose: 'donation',
+    recordId: donation.id,
+    mode: 'payment',
+    amount: donation.amount,
+    currency: donation.currency,
+    lineItems: [{ name: `Donation to the fighting fund: ${campaign.title}`, quantity: 1, unitAmount: donation.amount }],
+    customerEmail: donation.email,
+    submitType: 'donate',
+  });
+  deps.logger.info({ donationId: donation.id, campaign: campaign.slug, amount: donation.amount }, 'donation started');
+  return { id: donation.id, checkoutUrl: url };
+}
+
+export type DonationFormResult =
+  | { ok: true; checkoutUrl: string }
+  | { ok: false; status: 422; errors: Record<string, string>; values: DonationForm; acknowledge: boolean };
+
+/**
+ * POST /donate: the same as the API, from the page's form (amount in pounds).
+ * Problems come back per field for the page to show beside its inputs.
+ */
+export async function submitDonationForm(deps: AppDeps, form: DonationForm): Promise<DonationFormResult> {
+  const errors: Record<string, string> = {};
+  const acknowledge = ['on', 'true', 'yes', '1'].includes((form.acknowledge ?? '').toLowerCase());
+  const amount = parseMajorUnits(form.amount);
+  if (amount === null || amount <= 0) errors.amount = 'Please give an amount in pounds, such as 10 or 12.50.';
+  const parsed = donationRequest.safeParse({
+    amount: amount ?? 1,
+    email: form.email.trim(),
+    name: form.name,
+    town: form.town,
+    acknowledge,
+    campaign: form.campaign?.trim() || undefined,
+  });
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const field = String(issue.path[0] ?? 'form');
+      if (field === 'amount') continue;
+      errors[field] ??= field === 'email' ? 'Please give an email address we can send your receipt to.' : issue.message;
+    }
+  }
+  if (Object.keys(errors).length > 0 || !parsed.success) return { ok: false, status: 422, errors, values: form, acknowledge };
+  try {
+    const { checkoutUrl } = await startDonation(deps, parsed.data).catch((err: unknown) => {
+      // A page rendered before its campaign's deadline and sent after it: the gift goes to the
+      // current campaign, as money arriving after a deadline does anyway.
+      if (err instanceof AppError && err.code === 'campaign_closed') return startDonation(deps, { ...parsed.data, campaign: undefined });
+      throw err;
+    });
+    return { ok: true, checkoutUrl };
+  } catch (err) {
+    if (err instanceof AppError && err.status === 422) {
+      const field = (err.details as { field?: string } | undefined)?.field ?? 'form';
+      return { ok: false, status: 422, errors: { [field]: err.message }, values: form, acknowledge };
+    }
+    throw err;
+  }
+}
+
+function checkAmount(deps: AppDeps, amount: number): void {
+  const { min, max } = deps.config.donations;
+  const currency = deps.config.society.currency;
+  if (amount < min) {
+    throw donationError('amount_below_minimum', `The smallest donation we can take is ${formatMoney(min, currency)}.`, 'amount', { minimum: min });
+  }
+  if (amount > max) {
+    throw donationError(
+      'amount_above_maximum',
+      `The largest donation we can take online is ${formatMoney(max, currency)}. Please get in touch to give more.`,
+      'amount',
+      { maximum: max },
+    );
+  }
+}
+
+/** The campaign asked for (open now), or the current one. */
+async function campaignFor(deps: AppDeps, slug: string | undefined, now: Date): Promise<Campaign> {
+  if (!slug) return getCurrentCampaign({ ...deps, db: deps.db }, now);
+  const campaign = await findCampaignBySlug(deps.db, slug);
+  if (!campaign) throw donationError('campaign_not_found', `There is no campaign "${slug}".`, 'campaign', { campaign: slug });
+  if (campaign.deadline.getTime() < now.getTime()) {
+    throw donationError('campaign_closed', `The campaign "${campaign.title}" has ended. Please give to the current campaign instead.`, 'campaign', {
+      campaign: slug,
+    });
+  }
+  if (campaign.starts_at.getTime() > now.getTime()) {
+    throw donationError('campaign_not_started', `The campaign "${campaign.title}" has not started yet.`, 'campaign', { campaign: slug });
+  }
+  return campaign;
+}

@@ -1,0 +1,133 @@
+/**
+ * The outbox: every email is rendered and stored in the same transaction as the
+ * change that causes it, together with a graphile-worker job that sends it.
+ * A crash between commit and send loses nothing (the job is still there); a run
+ * for an email already sent does nothing; every attempt carries the same
+ * Message-ID.
+ *
+ *   await db.transaction().execute(async (trx) => {
+ *     ... the change ...
+ *     await queueEmail(deps, trx, { to, template: 'donation-receipt', vars: { ... }, personId });
+ *   });
+ */
+import { randomUUID } from 'node:crypto';
+import type { AppDeps } from '../app.js';
+import type { Executor } from '../db/database.js';
+import type { Email, EmailAttachment } from '../db/schema.js';
+import { addJob } from '../lib/jobs.js';
+import type { Logger } from '../lib/logger.js';
+import { findEmailIdByDedupeKey, insertEmail, listEmailsForPerson, lockEmail, markEmailSent, recordEmailFailure, redactEmailsForPerson } from './outbox.repository.js';
+import { renderEmail } from './render.js';
+import type { MailTransport } from './transport.js';
+
+export type EmailDeps = Pick<AppDeps, 'config' | 'clock'>;
+
+export const SEND_EMAIL_TASK = 'send-email';
+
+export interface QueueEmailInput {
+  to: string;
+  /** templates/emails/<template>.{subject,html,txt}.liquid */
+  template: string;
+  vars?: Record<string, unknown>;
+  personId?: string | null;
+  attachments?: EmailAttachment[];
+  /**
+   * At most one email per key, ever (e.g. `donation-receipt:pi_123`): queueing again
+   * with the same key does nothing and returns the first email's id.
+   */
+  dedupeKey?: string;
+}
+
+/** Renders and stores the email and adds its send job, all inside `trx`. */
+export async function queueEmail(deps: EmailDeps, trx: Executor, input: QueueEmailInput): Promise<{ emailId: string }> {
+  if (input.dedupeKey) {
+    const existing = await findEmailIdByDedupeKey(trx, input.dedupeKey);
+    if (existing) return { emailId: existing };
+  }
+  const rendered = await renderEmail(deps.config, input.template, input.vars ?? {});
+  const id = randomUUID();
+  const inserted = await insertEmail(trx, {
+    id,
+    personId: input.personId ?? null,
+    template: input.template,
+    to: input.to,
+    from: deps.config.mail.from,
+    subject: rendered.subject,
+    html: rendered.html,
+    text: rendered.text,
+    attachments: input.attachments ?? [],
+    messageId: `<${id}@${messageIdDomain(deps.config.publicUrl)}>`,
+    dedupeKey: input.dedupeKey ?? null,
+    createdAt: deps.clock.now(),
+  });
+  // Lost a race with a concurrent transaction queueing the same key: theirs stands.
+  if (!inserted) return { emailId: (await findEmailIdByDedupeKey(trx, input.dedupeKey!))! };
+  // job_key: at most one pending job per email, however often this is retried.
+  await addJob(trx, SEND_EMAIL_TASK, { emailId: id }, { jobKey: `send-email:${id}`, maxAttempts: 25 });
+  return { emailId: id };
+}
+
+function messageIdDomain(publicUrl: string): string {
+  return new URL(publicUrl).hostname || 'localhost';
+}
+
+export type SendOutcome = 'sent' | 'already_sent' | 'missing' | 'erased';
+
+/**
+ * The send job. Holds the email's row lock while sending, so two runs for the
+ * same email (a duplicate job, two workers) send it once. A failure is recorded
+ * and rethrown: graphile-worker retries with exponential backoff.
+ */
+export async function sendQueuedEmail(
+  deps: Pick<AppDeps, 'db' | 'clock'> & { logger: Logger },
+  transport: MailTransport,
+  emailId: string,
+): Promise<SendOutcome> {
+  let failure: unknown;
+  const outcome = await deps.db.transaction().execute(async (trx): Promise<SendOutcome | 'failed'> => {
+    const email = await lockEmail(trx, emailId);
+    if (!email) return 'missing';
+    if (email.sent_at) return 'already_sent';
+    if (isErased(email)) return 'erased';
+    try {
+      const response = await transport.send(email);
+      await markEmailSent(trx, email.id, deps.clock.now(), response);
+      return 'sent';
+    } catch (err) {
+      failure = err;
+      return 'failed';
+    }
+  });
+  if (outcome === 'failed') {
+    await recordEmailFailure(deps.db, emailId, deps.clock.now(), String((failure as Error)?.message ?? failure));
+    deps.logger.warn({ err: failure, emailId }, 'sending an email failed; it will be retried');
+    throw failure;
+  }
+  if (outcome === 'sent') deps.logger.info({ emailId }, 'email sent');
+  else deps.logger.info({ emailId, outcome }, 'email not sent');
+  return outcome;
+}
+
+function isErased(email: Email): boolean {
+  return email.to_address.endsWith('.invalid');
+}
+
+/** For the person's data export: what we sent them, without attachments' contents. */
+export async function emailsForPerson(db: Executor, personId: string) {
+  const rows = await listEmailsForPerson(db, personId);
+  return rows.map((e) => ({
+    id: e.id,
+    to: e.to_address,
+    subject: e.subject,
+    template: e.template,
+    createdAt: e.created_at.toISOString(),
+    sentAt: e.sent_at?.toISOString() ?? null,
+    text: e.text,
+    attachments: e.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType })),
+  }));
+}
+
+/** For erasure: keeps that an email was sent, drops who to and what it said. */
+export function redactEmailsOfPerson(db: Executor, personId: string, placeholderAddress: string) {
+  return redactEmailsForPerson(db, personId, placeholderAddress);
+}

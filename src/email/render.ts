@@ -1,0 +1,57 @@
+/**
+ * Renders an email from templates/emails: `<name>.subject.liquid`, `<name>.html.liquid`
+ * and `<name>.txt.liquid`, each body wrapped in the shared layout
+ * (`layout.html.liquid` / `layout.txt.liquid`) whose footer carries the society's
+ * name and address. Every output is HTML-escaped in the HTML part; the text part
+ * and subject are rendered without escaping (they are not HTML).
+ */
+import { Liquid } from 'liquidjs';
+import type { Config } from '../config.js';
+import { createTemplateEngine, templatesDir } from '../lib/templates.js';
+
+export interface RenderedEmail {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+let htmlEngine: Liquid | undefined;
+let plainEngine: Liquid | undefined;
+
+function engines() {
+  htmlEngine ??= createTemplateEngine();
+  // Plain text must not turn "Smith & Sons" into "Smith &amp; Sons".
+  plainEngine ??= new Liquid({ root: [templatesDir], extname: '.liquid', cache: true, strictFilters: true, jsTruthy: true });
+  return { html: htmlEngine, plain: plainEngine };
+}
+
+/** The variables every email template can use. */
+export function commonEmailVars(config: Config) {
+  return {
+    society: {
+      name: config.society.name,
+      address: config.society.address,
+      registrationNumber: config.society.registrationNumber,
+    },
+    publicUrl: config.publicUrl,
+    accountUrl: `${config.publicUrl}/account`,
+  };
+}
+
+export async function renderEmail(config: Config, template: string, vars: Record<string, unknown>): Promise<RenderedEmail> {
+  if (!/^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*)*$/.test(template)) throw new Error(`bad email template name ${template}`);
+  const { html, plain } = engines();
+  const scope = { ...vars, ...commonEmailVars(config) };
+  const [subject, htmlBody, textBody] = await Promise.all([
+    // Full file names: liquidjs only appends .liquid to names without an extension.
+    plain.renderFile(`emails/${template}.subject.liquid`, scope),
+    html.renderFile(`emails/${template}.html.liquid`, scope),
+    plain.renderFile(`emails/${template}.txt.liquid`, scope),
+  ]);
+  const cleanSubject = String(subject).replace(/\s+/g, ' ').trim();
+  const [htmlDocument, textDocument] = await Promise.all([
+    html.renderFile('emails/layout.html.liquid', { ...scope, subject: cleanSubject, content: htmlBody }),
+    plain.renderFile('emails/layout.txt.liquid', { ...scope, subject: cleanSubject, content: String(textBody).trim() }),
+  ]);
+  return { subject: cleanSubject, html: String(htmlDocument), text: `${String(textDocument).trim()}\n` };
+}

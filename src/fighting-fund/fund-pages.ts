@@ -1,0 +1,103 @@
+/**
+ * The fund's human pages: `/` (the banner, join, support, donate) and `/donate`
+ * (the gift form). The form posts to POST /donate (the donations component),
+ * which re-renders it through renderDonatePage with the reader's values and
+ * the problems found.
+ */
+import type { Response } from 'express';
+import { DateTime } from 'luxon';
+import type { AppDeps } from '../app.js';
+import { renderPage } from '../lib/pages.js';
+import { findCampaignBySlug } from './campaigns.service.js';
+import { fundSummariesFor, type FundSummary } from './fund-summary.service.js';
+import { listAcknowledgements } from './ledger.service.js';
+
+/** What the reader typed into the donate form, as text (checkbox as a boolean). */
+export interface DonateFormValues {
+  amount?: string | undefined;
+  email?: string | undefined;
+  name?: string | undefined;
+  town?: string | undefined;
+  acknowledge?: boolean | undefined;
+  /** The campaign's slug (the form's hidden field). */
+  campaign?: string | undefined;
+}
+
+export type DonateFormField = 'amount' | 'email' | 'name' | 'town' | 'acknowledge' | 'campaign' | 'form';
+
+export interface DonatePageOptions {
+  values?: DonateFormValues;
+  /** One message per field in trouble; 'form' for a problem with the whole gift. */
+  errors?: Partial<Record<DonateFormField, string>>;
+  /** 200 for a fresh form; 400 or 422 when re-rendered with errors. */
+  status?: number;
+}
+
+/** Suggested gifts, in whole pounds: links that fill the amount in, so they work without JavaScript. */
+const SUGGESTED_POUNDS = [5, 10, 25, 50, 100];
+
+/** Renders /donate: the current (or chosen, if still running) campaign's banner and the gift form. */
+export async function renderDonatePage(deps: AppDeps, res: Response, options: DonatePageOptions = {}): Promise<void> {
+  const values = options.values ?? {};
+  const errors = options.errors ?? {};
+  const fund = await summaryForForm(deps, values.campaign);
+  const campaign = fund.campaign.slug;
+  const suggested = SUGGESTED_POUNDS.map((pounds) => ({
+    label: `£${pounds}`,
+    href: `/donate?amount=${pounds}&campaign=${encodeURIComponent(campaign)}`,
+    selected: values.amount === String(pounds),
+  }));
+  const errorList = (Object.entries(errors) as [DonateFormField, string | undefined][])
+    .filter((e): e is [DonateFormField, string] => typeof e[1] === 'string' && e[1].length > 0)
+    .map(([field, message]) => ({ field: field === 'campaign' ? 'amount' : field, message }));
+  res.setHeader('Cache-Control', 'no-store');
+  await renderPage(
+    deps,
+    res,
+    'donate',
+    {
+      title: 'Donate',
+      fund,
+      bar: progressWidth(fund),
+      currency: fund.currency,
+      limits: { min: deps.config.donations.min, max: deps.config.donations.max },
+      suggested,
+      values: { ...values, campaign },
+      errors,
+      errorList,
+    },
+    options.status ?? 200,
+  );
+}
+
+/** Renders / : the fund banner, the ways to join, support and donate, and the latest acknowledgements. */
+export async function renderHomePage(deps: AppDeps, res: Response): Promise<void> {
+  const { summary: fund } = await fundSummariesFor(deps).get(null);
+  const acknowledgements = await listAcknowledgements(deps, { campaign: fund.campaign.slug, limit: 10 });
+  await renderPage(deps, res, 'home', {
+    title: fund.campaign.title,
+    fund,
+    bar: progressWidth(fund),
+    donateLink: '/donate',
+    deadlineText: DateTime.fromISO(fund.campaign.deadline, { zone: deps.config.society.timeZone }).setLocale('en-GB').toFormat("cccc d LLLL 'at' HH:mm"),
+    acknowledgements,
+  });
+}
+
+/** The chosen campaign if it is still running, else the current one: money counts where it is given. */
+async function summaryForForm(deps: AppDeps, slug: string | undefined): Promise<FundSummary> {
+  const summaries = fundSummariesFor(deps);
+  if (slug && /^[a-z0-9][a-z0-9-]{0,62}$/.test(slug)) {
+    const chosen = await findCampaignBySlug(deps.db, slug);
+    const now = deps.clock.now().getTime();
+    if (chosen && chosen.starts_at.getTime() <= now && now <= chosen.deadline.getTime()) {
+      return (await summaries.get(chosen.slug)).summary;
+    }
+  }
+  return (await summaries.get(null)).summary;
+}
+
+/** The progress bar's width in percent, 0 to 100 (the figure itself may pass 100). */
+export function progressWidth(fund: Pick<FundSummary, 'percent'>): number {
+  return Math.min(Math.max(fund.percent, 0), 100);
+}

@@ -1,0 +1,104 @@
+/** All SQL about the fighting-fund ledger. The table refuses UPDATE and DELETE, so there are none here. */
+import { sql } from 'kysely';
+import type { Executor } from '../db/database.js';
+import type { LedgerEntry, NewLedgerEntry } from '../db/schema.js';
+
+/** Kinds that bring money in: each such entry is one donation in `donationCount`. */
+export const MONEY_IN_KINDS = ['online_donation', 'supporter_payment', 'offline_gift'] as const;
+
+/** Inserts an entry carrying a stripe_key unless that key is booked already; returns it only when inserted. */
+export function insertStripeEntry(db: Executor, entry: NewLedgerEntry & { stripe_key: string }): Promise<LedgerEntry | undefined> {
+  return db
+    .insertInto('ledger_entries')
+    .values(entry)
+    .onConflict((oc) => oc.column('stripe_key').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export function findEntryByStripeKey(db: Executor, stripeKey: string): Promise<LedgerEntry | undefined> {
+  return db.selectFrom('ledger_entries').selectAll().where('stripe_key', '=', stripeKey).executeTakeFirst();
+}
+
+export function findEntryById(db: Executor, id: number): Promise<LedgerEntry | undefined> {
+  return db.selectFrom('ledger_entries').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function insertEntry(db: Executor, entry: NewLedgerEntry): Promise<LedgerEntry> {
+  return db.insertInto('ledger_entries').values(entry).returningAll().executeTakeFirstOrThrow();
+}
+
+/** Inserts a reversing entry unless the entry is reversed already (unique reverses_entry_id). */
+export function insertReversal(db: Executor, entry: NewLedgerEntry & { reverses_entry_id: number }): Promise<LedgerEntry | undefined> {
+  return db
+    .insertInto('ledger_entries')
+    .values(entry)
+    .onConflict((oc) => oc.column('reverses_entry_id').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export interface CampaignTotals {
+  raised: number;
+  donationCount: number;
+}
+
+/**
+ * One pass over the covering index (campaign_id) include (amount, kind).
+ * A correction only ever reverses an offline gift, so each one takes a donation back off the count.
+ */
+export async function campaignTotals(db: Executor, campaignId: string): Promise<CampaignTotals> {
+  const { rows } = await sql<{ raised: number; donation_count: number }>`
+    select coalesce(sum(amount), 0)::int8 as raised,
+           (count(*) filter (where kind in ('online_donation', 'supporter_payment', 'offline_gift'))
+            - count(*) filter (where kind = 'correction'))::int8 as donation_count
+      from ledger_entries
+     where campaign_id = ${campaignId}`.execute(db);
+  const row = rows[0];
+  return { raised: row?.raised ?? 0, donationCount: row?.donation_count ?? 0 };
+}
+
+export interface AcknowledgementRow {
+  name: string;
+  town: string | null;
+  amount: number;
+  given_at: Date;
+}
+
+/**
+ * Acknowledged gifts of a campaign, newest first, net of what was refunded or
+ * disputed; gifts reversed by a correction or taken back in full are left out.
+ */
+export async function listAcknowledgements(db: Executor, campaignId: string, limit: number): Promise<AcknowledgementRow[]> {
+  const { rows } = await sql<AcknowledgementRow>`
+    select e.donor_name as name, e.donor_town as town, net.amount, e.given_at
+      from ledger_entries e
+      cross join lateral (
+        select e.amount + coalesce((select sum(b.amount) from ledger_entries b where b.original_entry_id = e.id), 0)::int8 as amount
+      ) net
+     where e.campaign_id = ${campaignId}
+       and e.acknowledged
+       and e.donor_name is not null
+       and e.kind in ('online_donation', 'supporter_payment', 'offline_gift')
+       and not exists (select 1 from ledger_entries c where c.reverses_entry_id = e.id)
+       and net.amount > 0
+     order by e.given_at desc, e.id desc
+     limit ${limit}`.execute(db);
+  return rows;
+}
+
+export type LedgerExportRow = LedgerEntry & { campaign_slug: string };
+
+/** One page of the ledger in id order (keyset paging), for the CSV export. */
+export function listEntriesAfter(db: Executor, query: { campaignId?: string; afterId: number; limit: number }): Promise<LedgerExportRow[]> {
+  let q = db
+    .selectFrom('ledger_entries as e')
+    .innerJoin('campaigns as c', 'c.id', 'e.campaign_id')
+    .selectAll('e')
+    .select('c.slug as campaign_slug')
+    .where('e.id', '>', query.afterId)
+    .orderBy('e.id')
+    .limit(query.limit);
+  if (query.campaignId) q = q.where('e.campaign_id', '=', query.campaignId);
+  return q.execute();
+}

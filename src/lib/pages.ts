@@ -1,0 +1,61 @@
+/**
+ * Server-rendered pages: every page is a liquid template under templates/pages
+ * extending templates/layouts/page.liquid, which carries the society's name,
+ * the navigation and, whenever payments are simulated, a SANDBOX banner.
+ *
+ *   await renderPage(deps, res, 'donate', { title: 'Donate', ... });
+ *
+ * Templates can format money with `{{ amount | money: currency }}` (whole
+ * units: `{{ amount | money: currency, true }}`), which calls lib/money.ts.
+ */
+import type { Response } from 'express';
+import type { Liquid } from 'liquidjs';
+import type { AppDeps } from '../app.js';
+import { formatMoney } from './money.js';
+import { createTemplateEngine } from './templates.js';
+
+const engines = new Map<boolean, Liquid>();
+
+/** The page engine: cached templates except in development, where edits show on reload. */
+export function pageEngine(cache: boolean): Liquid {
+  let engine = engines.get(cache);
+  if (!engine) {
+    engine = createTemplateEngine({ cache });
+    engine.registerFilter('money', (minor: unknown, currency: unknown, wholeUnits?: unknown) =>
+      typeof minor === 'number' && typeof currency === 'string' ? formatMoney(minor, currency, { wholeUnits: wholeUnits === true }) : '',
+    );
+    engines.set(cache, engine);
+  }
+  return engine;
+}
+
+/** What every page's layout sees, besides the page's own variables. */
+export function layoutVars(deps: Pick<AppDeps, 'config' | 'clock'>): Record<string, unknown> {
+  const { config } = deps;
+  return {
+    society: {
+      name: config.society.name,
+      address: config.society.address,
+      registrationNumber: config.society.registrationNumber,
+      rulesUrl: config.society.rulesUrl,
+    },
+    sandbox: config.stripe.sandbox,
+    publicUrl: config.publicUrl,
+  };
+}
+
+/**
+ * Renders templates/pages/<template>.liquid (or templates/<template>.liquid when
+ * the name has a folder in it) inside the layout and sends it as HTML.
+ */
+export async function renderPage(deps: AppDeps, res: Response, template: string, vars: object = {}, status = 200): Promise<void> {
+  const html = await renderPageHtml(deps, template, vars);
+  res.status(status).type('html').send(html);
+}
+
+/** The page as a string, for callers that need it before sending (or tests). */
+export async function renderPageHtml(deps: Pick<AppDeps, 'config' | 'clock'>, template: string, vars: object = {}): Promise<string> {
+  const file = template.includes('/') ? template : `pages/${template}`;
+  const engine = pageEngine(deps.config.env !== 'development');
+  return (await engine.renderFile(file, { ...layoutVars(deps), ...vars })) as string;
+}

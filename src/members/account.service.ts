@@ -1,0 +1,196 @@
+/**
+ * The signed-in person's own account: GET/PATCH /api/me, the /account page,
+ * the data export and erasure.
+ *
+ * Composition point: the member, shares and supporter parts belong to other
+ * components. Each supplies an AccountContributor (registered in app.ts, in
+ * `accountContributors`), which fills its part of GET /api/me, adds its records
+ * to the export and its sections to the /account page. Until one does, the
+ * parts are empty: member null, shares { held: 0, paid: 0, transactions: [] },
+ * supporter null.
+ */
+import type { AppDeps } from '../app.js';
+import { listAudit, recordAudit, type Actor } from '../admin/audit.service.js';
+import type { Executor } from '../db/database.js';
+import { anonymiseDonationsOfPerson, donationRecordsOfPerson, donationsOfPerson, type DonationSummary } from '../donations/donor-history.service.js';
+import { emailsForPerson, redactEmailsOfPerson } from '../email/outbox.service.js';
+import { AppError, notFound } from '../lib/errors.js';
+import type { DetailsForm, UpdateMeRequest } from './account.schemas.js';
+import { bumpSessionVersion, countPeopleWithRole, findPersonById, updatePerson } from './people.repository.js';
+import { changePersonDetails, personView, type PeopleErrorCode, type PersonView } from './people.service.js';
+import { deleteAllLoginTokensForEmail } from './session.repository.js';
+
+export interface SharesSummary {
+  held: number;
+  paid: number;
+  transactions: unknown[];
+}
+
+export interface AccountParts {
+  member: Record<string, unknown> | null;
+  shares: SharesSummary;
+  supporter: Record<string, unknown> | null;
+}
+
+export interface AccountPageSection {
+  /** A template under templates/ (e.g. 'partials/account-shares'), rendered with `vars`. */
+  template: string;
+  vars?: Record<string, unknown>;
+}
+
+/** What another component adds to a person's account. Every hook is optional. */
+export interface AccountContributor {
+  /** Fills `member`, `shares` and/or `supporter` of GET /api/me (and of the export). */
+  parts?(db: Executor, personId: string): Promise<Partial<AccountParts>>;
+  /** More records for GET /api/me/export, by name (applications, withdrawals, ...). */
+  exportData?(db: Executor, personId: string): Promise<Record<string, unknown>>;
+  /** Sections of the /account page, shown in order below the donations. */
+  pageSections?(db: Executor, personId: string): Promise<AccountPageSection[]>;
+}
+
+export interface MeView extends AccountParts {
+  person: PersonView;
+  donations: DonationSummary[];
+}
+
+type AccountDeps = Pick<AppDeps, 'db' | 'clock' | 'config'>;
+
+export async function getMe(deps: AccountDeps, contributors: readonly AccountContributor[], personId: string): Promise<MeView> {
+  const person = await findPersonById(deps.db, personId);
+  if (!person || person.erased_at) throw notFound('That person', 'person_not_found');
+  const parts: AccountParts = { member: null, shares: { held: 0, paid: 0, transactions: [] }, supporter: null };
+  for (const contributor of contributors) Object.assign(parts, await contributor.parts?.(deps.db, personId));
+  return { person: personView(person), ...parts, donations: await donationsOfPerson(deps.db, personId) };
+}
+
+export async function updateMe(
+  deps: AccountDeps,
+  contributors: readonly AccountContributor[],
+  actor: Actor,
+  personId: string,
+  change: UpdateMeRequest,
+): Promise<MeView> {
+  await changePersonDetails(deps, actor, personId, change);
+  return getMe(deps, contributors, personId);
+}
+
+export type DetailsFormResult =
+  | { ok: true }
+  | { ok: false; errors: Record<string, string>; values: DetailsForm };
+
+/** The /account details form: all address fields or none; checkboxes are the preferences. */
+export async function submitDetailsForm(deps: AccountDeps, actor: Actor, personId: string, form: DetailsForm): Promise<DetailsFormResult> {
+  const errors: Record<string, string> = {};
+  const name = form.name.trim();
+  if (name.length > 200) errors.name = 'Your name is too long (200 characters at most).';
+  const address = { line1: form.line1.trim(), line2: form.line2.trim(), town: form.town.trim(), postcode: form.postcode.trim(), country: form.country.trim() };
+  const required = { line1: address.line1, town: address.town, postcode: address.postcode, country: address.country };
+  const anyAddress = Object.values(address).some((v) => v !== '');
+  if (anyAddress) {
+    for (const [field, value] of Object.entries(required)) if (value === '') errors[field] = 'Please fill this in, or leave the whole address empty.';
+    for (const [field, value] of Object.entries(address)) if (value.length > 200) errors[field] = 'This is too long.';
+  }
+  if (Object.keys(errors).length > 0) return { ok: false, errors, values: form };
+  await changePersonDetails(deps, actor, personId, {
+    name: name === '' ? null : name,
+    postalAddress: anyAddress ? { ...address, line2: address.line2 === '' ? null : address.line2 } : null,
+    emailPreferences: { fundAppeals: form.fundAppeals === 'on', societyNews: form.societyNews === 'on' },
+  });
+  return { ok: true };
+}
+
+/** The /account page's data. */
+export async function accountPageData(deps: AccountDeps, contributors: readonly AccountContributor[], personId: string) {
+  const me = await getMe(deps, contributors, personId);
+  const sections: AccountPageSection[] = [];
+  for (const contributor of contributors) sections.push(...((await contributor.pageSections?.(deps.db, personId)) ?? []));
+  return { me, sections };
+}
+
+/** Everything held about the person, as one JSON document (GET /api/me/export). */
+export async function exportMyData(deps: AccountDeps, contributors: readonly AccountContributor[], personId: string) {
+  const me = await getMe(deps, contributors, personId);
+  const extras: Record<string, unknown> = {};
+  for (const contributor of contributors) Object.assign(extras, await contributor.exportData?.(deps.db, personId));
+  const [donations, emails, aboutYou, byYou] = await Promise.all([
+    donationRecordsOfPerson(deps.db, personId),
+    emailsForPerson(deps.db, personId),
+    listAudit(deps.db, { subjectType: 'person', subjectId: personId, limit: 1000 }),
+    listAudit(deps.db, { actorId: personId, limit: 1000 }),
+  ]);
+  const audit = (rows: typeof aboutYou) =>
+    rows.map((a) => ({ at: a.at.toISOString(), action: a.action, actorEmail: a.actor_email, subjectType: a.subject_type, subjectId: a.subject_id, before: a.before, after: a.after }));
+  return {
+    exportedAt: deps.clock.now().toISOString(),
+    controller: { name: deps.config.society.name, address: deps.config.society.address },
+    person: me.person,
+    member: me.member,
+    shares: me.shares,
+    supporter: me.supporter,
+    donations,
+    emailsSentToYou: emails,
+    changesToYourRecord: audit(aboutYou),
+    actionsYouTook: audit(byYou),
+    ...extras,
+  };
+}
+
+export const ERASURE_MESSAGE =
+  'We have erased your name, postal address, email address and preferences from your account and from your donations, ' +
+  'and the contents of the emails we sent you, and signed you out everywhere. ' +
+  'The register of members must be kept: the law (the Co-operative and Community Benefit Societies Act 2014) requires the society ' +
+  'to keep every member\'s and former member\'s entry in the register, so if you are or were a member, that entry stays. ' +
+  'The amounts and dates of payments stay in the accounts, as the law on keeping accounts requires, without your name.';
+
+/**
+ * Erases what the society may erase (POST /api/me/erasure). The person record
+ * stays as an anonymous stub so the ledger, register and audit links hold.
+ */
+export async function eraseMe(deps: AccountDeps, actor: Actor, personId: string) {
+  const now = deps.clock.now();
+  return deps.db.transaction().execute(async (trx) => {
+    const person = await findPersonById(trx, personId, { forUpdate: true });
+    if (!person || person.erased_at) throw notFound('That person', 'person_not_found');
+    if (person.roles.includes('admin') && (await countPeopleWithRole(trx, 'admin')) <= 1) {
+      throw new AppError<PeopleErrorCode>({
+        code: 'last_admin',
+        status: 422,
+        message: 'You are the only admin: grant admin to someone else before asking for erasure.',
+      });
+    }
+    // '.invalid' is reserved (RFC 2606): nothing is ever delivered there, and the outbox skips it.
+    const placeholder = `erased-${person.id}@erased.invalid`;
+    await deleteAllLoginTokensForEmail(trx, person.email);
+    await updatePerson(
+      trx,
+      person.id,
+      { name: null, postalAddress: null, emailPreferences: {}, email: placeholder, roles: [], erasedAt: now },
+      now,
+    );
+    await bumpSessionVersion(trx, person.id);
+    const donations = await anonymiseDonationsOfPerson(trx, person.id, placeholder);
+    const emails = await redactEmailsOfPerson(trx, person.id, placeholder);
+    // No personal details in the audit entry: that would undo the erasure.
+    await recordAudit(trx, deps.clock, actor, {
+      action: 'person.erased',
+      subjectType: 'person',
+      subjectId: person.id,
+      after: { erasedAt: now.toISOString(), donationsAnonymised: donations, emailsRedacted: emails, rolesRemoved: person.roles },
+    });
+    return {
+      erased: [
+        'your name, postal address, email address and email preferences',
+        `your name, town and email address on ${donations} donation record(s)`,
+        `the contents and recipient of ${emails} email(s) we sent you`,
+        'your roles and every session (you are signed out everywhere)',
+      ],
+      kept: [
+        'your entry in the register of members, if you are or were a member: the law requires the society to keep the register',
+        'the amounts, dates and references of payments, in the accounts and the fighting-fund ledger (without your contact details)',
+        'a public acknowledgement by name you asked for on a gift, as published in the fund ledger',
+        'the audit log of changes made to records (who acted, what, when)',
+      ],
+      message: ERASURE_MESSAGE,
+    };
+  });
+}

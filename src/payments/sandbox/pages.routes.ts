@@ -1,0 +1,119 @@
+/**
+ * The sandbox's human pages: the "test payment" page a Checkout URL leads to,
+ * and a small dashboard to refund, dispute and expire what was paid, so every
+ * webhook the service handles can be tried by hand. Self-contained templates
+ * (templates/sandbox) that always say SANDBOX.
+ */
+import express, { Router, type Response } from 'express';
+import type { Liquid } from 'liquidjs';
+import { formatMoney, parseMajorUnits } from '../../lib/money.js';
+import { createTemplateEngine } from '../../lib/templates.js';
+import { SandboxApiError, type PaymentMethodChoice, type SandboxState } from './sandbox-state.js';
+
+export function sandboxPagesRouter(state: SandboxState, options: { basePath: string }): Router {
+  const router = Router();
+  const engine: Liquid = createTemplateEngine();
+  engine.registerFilter('money', (minor: unknown, currency: unknown) =>
+    typeof minor === 'number' && typeof currency === 'string' ? formatMoney(minor, currency.toUpperCase()) : '',
+  );
+  const base = options.basePath;
+  const render = async (res: Response, template: string, vars: object, status = 200) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(status).type('html').send(await engine.renderFile(`sandbox/${template}`, { base, ...vars }));
+  };
+  router.use(express.urlencoded({ extended: false, limit: '10kb' }));
+
+  router.get('/checkout/:id', async (req, res) => {
+    const session = state.sessions.get(req.params.id);
+    if (!session) {
+      await render(res, 'checkout', { missing: true }, 404);
+      return;
+    }
+    await render(res, 'checkout', { session, lineItems: state.lineItems.get(session.id) ?? [], bacsSeconds: Math.round(state.bacsDelayMs / 1000) });
+  });
+
+  router.post('/checkout/:id/pay', async (req, res) => {
+    const method = String(req.body?.method ?? 'card') as PaymentMethodChoice;
+    if (!['card', 'bacs', 'bacs_failure'].includes(method)) {
+      res.status(400).type('text').send('Unknown payment method');
+      return;
+    }
+    const sessionId = req.params.id;
+    const { session, events } = state.pay(sessionId, method);
+    // Waits for the webhook, so the success page usually finds the payment confirmed.
+    await state.deliver(events);
+    if (method !== 'card') {
+      state.later(state.bacsDelayMs, async () => {
+        const settled = state.settleBacs(sessionId, method === 'bacs' ? 'succeeded' : 'failed');
+        await state.deliver(settled.events);
+      });
+    }
+    if (!session.success_url) {
+      await render(res, 'checkout', { session, lineItems: state.lineItems.get(session.id) ?? [] });
+      return;
+    }
+    res.redirect(303, session.success_url.replaceAll('{CHECKOUT_SESSION_ID}', session.id));
+  });
+
+  router.post('/checkout/:id/cancel', async (req, res) => {
+    const session = state.sessions.get(req.params.id);
+    if (!session) {
+      await render(res, 'checkout', { missing: true }, 404);
+      return;
+    }
+    // Cancelling leaves the session open, as on Stripe: the payer may come back until it expires.
+    res.redirect(303, session.cancel_url ?? base);
+  });
+
+  router.get('/', async (_req, res) => {
+    const sessions = [...state.sessions.values()].reverse().map((session) => {
+      let charge;
+      try {
+        charge = session.payment_intent ? state.chargeOf(session.id) : undefined;
+      } catch {
+        charge = undefined;
+      }
+      const disputes = charge ? [...state.disputes.values()].filter((d) => d.charge === charge.id) : [];
+      return { session, charge, disputes, description: state.lineItems.get(session.id)?.[0]?.name ?? '' };
+    });
+    await render(res, 'dashboard', { sessions, deliveries: state.deliveries.slice(-20).reverse() });
+  });
+
+  router.post('/sessions/:id/refund', async (req, res) => {
+    const text = String(req.body?.amount ?? '').trim();
+    const amount = text === '' ? undefined : parseMajorUnits(text);
+    if (amount === null) throw new SandboxApiError(400, 'invalid_request_error', 'Give the refund in pounds, such as 5 or 2.50, or leave it empty for a full refund.');
+    const charge = state.chargeOf(req.params.id);
+    const { events } = state.createRefund({ charge: charge.id, amount });
+    await state.deliver(events);
+    res.redirect(303, base);
+  });
+
+  router.post('/sessions/:id/dispute', async (req, res) => {
+    const { events } = state.openDispute(req.params.id);
+    await state.deliver(events);
+    res.redirect(303, base);
+  });
+
+  router.post('/disputes/:id/close', async (req, res) => {
+    const outcome = req.body?.outcome === 'won' ? 'won' : 'lost';
+    const { events } = state.closeDispute(req.params.id, outcome);
+    await state.deliver(events);
+    res.redirect(303, base);
+  });
+
+  router.post('/sessions/:id/expire', async (req, res) => {
+    const { events } = state.expireSession(req.params.id);
+    await state.deliver(events);
+    res.redirect(303, base);
+  });
+
+  router.use(((err, _req, res, next) => {
+    if (!(err instanceof SandboxApiError)) {
+      next(err);
+      return;
+    }
+    void render(res, 'problem', { message: err.message }, err.status).catch(next);
+  }) as express.ErrorRequestHandler);
+  return router;
+}

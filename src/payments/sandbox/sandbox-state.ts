@@ -1,0 +1,606 @@
+/**
+ * The sandbox's Stripe: Checkout Sessions, PaymentIntents, charges, refunds and
+ * disputes held in memory (they vanish when the process stops; the service's
+ * own database keeps what matters), shaped as the pinned API version shapes
+ * them, and the signed events Stripe would send about them.
+ */
+import { randomBytes } from 'node:crypto';
+import Stripe from 'stripe';
+import type { Clock } from '../../lib/clock.js';
+import type { Logger } from '../../lib/logger.js';
+import type { FormObject, FormValue } from './form-params.js';
+
+export type SandboxSession = Pick<
+  Stripe.Checkout.Session,
+  | 'id'
+  | 'object'
+  | 'livemode'
+  | 'created'
+  | 'expires_at'
+  | 'url'
+  | 'mode'
+  | 'status'
+  | 'payment_status'
+  | 'amount_subtotal'
+  | 'amount_total'
+  | 'currency'
+  | 'customer'
+  | 'customer_email'
+  | 'customer_details'
+  | 'client_reference_id'
+  | 'metadata'
+  | 'payment_intent'
+  | 'submit_type'
+  | 'success_url'
+  | 'cancel_url'
+  | 'payment_method_types'
+  | 'subscription'
+  | 'invoice'
+  | 'locale'
+>;
+
+export type SandboxPaymentIntent = Pick<
+  Stripe.PaymentIntent,
+  'id' | 'object' | 'amount' | 'amount_received' | 'currency' | 'status' | 'metadata' | 'latest_charge' | 'created' | 'livemode' | 'payment_method_types' | 'description' | 'customer' | 'receipt_email'
+>;
+
+export type SandboxCharge = Pick<
+  Stripe.Charge,
+  | 'id'
+  | 'object'
+  | 'amount'
+  | 'amount_captured'
+  | 'amount_refunded'
+  | 'currency'
+  | 'created'
+  | 'livemode'
+  | 'paid'
+  | 'status'
+  | 'captured'
+  | 'refunded'
+  | 'disputed'
+  | 'payment_intent'
+  | 'metadata'
+  | 'description'
+  | 'receipt_email'
+  | 'failure_code'
+  | 'failure_message'
+  | 'billing_details'
+>;
+
+export type SandboxRefund = Pick<
+  Stripe.Refund,
+  'id' | 'object' | 'amount' | 'charge' | 'payment_intent' | 'currency' | 'created' | 'status' | 'reason' | 'metadata' | 'balance_transaction' | 'receipt_number'
+>;
+
+export type SandboxDispute = Pick<
+  Stripe.Dispute,
+  'id' | 'object' | 'amount' | 'charge' | 'payment_intent' | 'currency' | 'created' | 'livemode' | 'status' | 'reason' | 'metadata' | 'is_charge_refundable'
+>;
+
+export type SandboxEvent = Pick<Stripe.EventBase, 'id' | 'object' | 'api_version' | 'created' | 'livemode' | 'pending_webhooks' | 'request'> & {
+  type: string;
+  data: { object: object; previous_attributes?: object };
+};
+
+export interface SandboxLineItem {
+  name: string;
+  quantity: number;
+  unitAmount: number;
+}
+
+export type PaymentMethodChoice = 'card' | 'bacs' | 'bacs_failure';
+
+/** A Stripe-shaped API error: `{ error: { type, message, code, param } }` with a 4xx (or 5xx) status. */
+export class SandboxApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: 'invalid_request_error' | 'api_error' | 'idempotency_error' | 'card_error',
+    message: string,
+    readonly code?: string,
+    readonly param?: string,
+  ) {
+    super(message);
+  }
+  toJSON() {
+    return { error: { type: this.type, message: this.message, ...(this.code ? { code: this.code } : {}), ...(this.param ? { param: this.param } : {}) } };
+  }
+}
+
+export interface Delivery {
+  eventId: string;
+  type: string;
+  url: string;
+  attempts: number;
+  status: number | null;
+  error?: string;
+}
+
+export interface SandboxStateOptions {
+  /** Checkout pages live at `${pagesUrl}/checkout/<session id>`. */
+  pagesUrl: string;
+  webhook?: { url: string; secret: string } | undefined;
+  clock?: Clock | undefined;
+  logger?: Logger | undefined;
+  /** How long a Bacs Direct Debit paid on the page stays pending (default 4 s). */
+  bacsDelayMs?: number | undefined;
+  /** Delivery attempts per event on non-2xx or network errors (default 4). */
+  deliveryAttempts?: number | undefined;
+  /** Milliseconds before each retry of a delivery (default 250, 1000, 3000). */
+  retryDelaysMs?: number[] | undefined;
+}
+
+const realClock: Clock = { now: () => new Date() };
+
+export class SandboxState {
+  readonly sessions = new Map<string, SandboxSession>();
+  readonly lineItems = new Map<string, SandboxLineItem[]>();
+  readonly paymentIntents = new Map<string, SandboxPaymentIntent>();
+  readonly charges = new Map<string, SandboxCharge>();
+  readonly refunds = new Map<string, SandboxRefund>();
+  readonly disputes = new Map<string, SandboxDispute>();
+  readonly events: SandboxEvent[] = [];
+  readonly deliveries: Delivery[] = [];
+  private readonly chargeBySession = new Map<string, string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private outbox: Promise<void> = Promise.resolve();
+  private closed = false;
+  webhook: { url: string; secret: string } | undefined;
+  private readonly clock: Clock;
+
+  constructor(private readonly options: SandboxStateOptions) {
+    this.webhook = options.webhook;
+    this.clock = options.clock ?? realClock;
+  }
+
+  private nowSeconds(): number {
+    return Math.floor(this.clock.now().getTime() / 1000);
+  }
+
+  // ---- Checkout Sessions ------------------------------------------------------
+
+  createSession(params: FormObject): SandboxSession {
+    const mode = str(params.mode, 'mode');
+    if (mode !== 'payment') throw new SandboxApiError(400, 'invalid_request_error', `The sandbox supports mode=payment only, not ${mode}.`, 'parameter_invalid_string', 'mode');
+    const items = asArray(params.line_items, 'line_items');
+    if (items.length === 0) throw missing('line_items');
+    let currency: string | undefined;
+    const lineItems = items.map((raw, i): SandboxLineItem => {
+      const item = asObject(raw, `line_items[${i}]`);
+      const priceData = asObject(item.price_data, `line_items[${i}][price_data]`);
+      const c = str(priceData.currency, `line_items[${i}][price_data][currency]`).toLowerCase();
+      if (!/^[a-z]{3}$/.test(c)) throw invalid(`line_items[${i}][price_data][currency]`, 'Invalid currency.');
+      if (currency && c !== currency) throw invalid(`line_items[${i}][price_data][currency]`, 'All line items must have the same currency.');
+      currency = c;
+      const productData = asObject(priceData.product_data, `line_items[${i}][price_data][product_data]`);
+      return {
+        name: str(productData.name, `line_items[${i}][price_data][product_data][name]`),
+        unitAmount: int(priceData.unit_amount, `line_items[${i}][price_data][unit_amount]`),
+        quantity: int(item.quantity ?? '1', `line_items[${i}][quantity]`, 1),
+      };
+    });
+    const amount = lineItems.reduce((sum, li) => sum + li.unitAmount * li.quantity, 0);
+    if (amount < 1 || !Number.isSafeInteger(amount)) throw invalid('line_items', 'The total amount must be at least 1.', 'amount_too_small');
+    const metadata = stringMap(params.metadata, 'metadata');
+    const intentData = params.payment_intent_data === undefined ? {} : asObject(params.payment_intent_data, 'payment_intent_data');
+    const id = newId('cs_test', 58);
+    const created = this.nowSeconds();
+    const customerEmail = optionalStr(params.customer_email);
+    const session: SandboxSession = {
+      id,
+      object: 'checkout.session',
+      livemode: false,
+      created,
+      expires_at: created + 24 * 3600,
+      url: `${this.options.pagesUrl}/checkout/${id}`,
+      mode: 'payment',
+      status: 'open',
+      payment_status: 'unpaid',
+      amount_subtotal: amount,
+      amount_total: amount,
+      currency: currency!,
+      customer: null,
+      customer_email: customerEmail,
+      customer_details: null,
+      client_reference_id: optionalStr(params.client_reference_id),
+      metadata,
+      payment_intent: null,
+      submit_type: (optionalStr(params.submit_type) as Stripe.Checkout.Session.SubmitType | null) ?? null,
+      success_url: optionalStr(params.success_url),
+      cancel_url: optionalStr(params.cancel_url),
+      payment_method_types: ['card', 'bacs_debit'],
+      subscription: null,
+      invoice: null,
+      locale: null,
+    };
+    this.sessions.set(id, session);
+    this.lineItems.set(id, lineItems);
+    this.pendingIntentMetadata.set(id, stringMap(intentData.metadata, 'payment_intent_data[metadata]'));
+    return session;
+  }
+
+  private readonly pendingIntentMetadata = new Map<string, Record<string, string>>();
+
+  getSession(id: string): SandboxSession {
+    const session = this.sessions.get(id);
+    if (!session) throw noSuch('checkout.session', id);
+    return session;
+  }
+
+  /** Expires an open session (POST /v1/checkout/sessions/:id/expire): checkout.session.expired. */
+  expireSession(id: string): { session: SandboxSession; events: SandboxEvent[] } {
+    const session = this.getSession(id);
+    if (session.status !== 'open') {
+      throw new SandboxApiError(400, 'invalid_request_error', `Only open Checkout Sessions can be expired; this one is ${session.status}.`, 'checkout_session_not_open');
+    }
+    session.status = 'expired';
+    return { session, events: [this.event('checkout.session.expired', session)] };
+  }
+
+  /** The payer pays on the checkout page: card (paid at once) or Bacs Direct Debit (pending). */
+  pay(sessionId: string, method: PaymentMethodChoice): { session: SandboxSession; events: SandboxEvent[] } {
+    const session = this.getSession(sessionId);
+    if (session.status !== 'open') throw new SandboxApiError(400, 'invalid_request_error', `This Checkout Session is ${session.status}.`, 'checkout_session_not_open');
+    const created = this.nowSeconds();
+    const amount = session.amount_total!;
+    const metadata = this.pendingIntentMetadata.get(sessionId) ?? {};
+    const card = method === 'card';
+    const intent: SandboxPaymentIntent = {
+      id: newId('pi', 24),
+      object: 'payment_intent',
+      amount,
+      amount_received: card ? amount : 0,
+      currency: session.currency!,
+      status: card ? 'succeeded' : 'processing',
+      metadata,
+      latest_charge: null,
+      created,
+      livemode: false,
+      payment_method_types: [card ? 'card' : 'bacs_debit'],
+      description: this.lineItems.get(sessionId)?.[0]?.name ?? null,
+      customer: null,
+      receipt_email: session.customer_email,
+    };
+    const charge: SandboxCharge = {
+      id: newId('ch', 24),
+      object: 'charge',
+      amount,
+      amount_captured: card ? amount : 0,
+      amount_refunded: 0,
+      currency: session.currency!,
+      created,
+      livemode: false,
+      paid: card,
+      status: card ? 'succeeded' : 'pending',
+      captured: card,
+      refunded: false,
+      disputed: false,
+      payment_intent: intent.id,
+      // Stripe copies the PaymentIntent's metadata onto the charges it makes.
+      metadata: { ...metadata },
+      description: intent.description,
+      receipt_email: session.customer_email,
+      failure_code: null,
+      failure_message: null,
+      billing_details: { address: null, email: session.customer_email, name: null, phone: null, tax_id: null },
+    };
+    intent.latest_charge = charge.id;
+    this.paymentIntents.set(intent.id, intent);
+    this.charges.set(charge.id, charge);
+    this.chargeBySession.set(sessionId, charge.id);
+
+    session.status = 'complete';
+    session.payment_status = card ? 'paid' : 'unpaid';
+    session.payment_intent = intent.id;
+    session.customer_details = {
+      address: null,
+      business_name: null,
+      email: session.customer_email,
+      individual_name: null,
+      name: null,
+      phone: null,
+      tax_exempt: 'none',
+      tax_ids: [],
+    };
+    return { session, events: [this.event('checkout.session.completed', session)] };
+  }
+
+  /** A pending Bacs Direct Debit settles: async_payment_succeeded or _failed. */
+  settleBacs(sessionId: string, outcome: 'succeeded' | 'failed'): { session: SandboxSession; events: SandboxEvent[] } {
+    const session = this.getSession(sessionId);
+    const charge = this.chargeOf(sessionId);
+    const intent = this.paymentIntents.get(String(charge.payment_intent))!;
+    if (charge.status !== 'pending') throw new SandboxApiError(400, 'invalid_request_error', `The payment of ${sessionId} is not pending.`);
+    if (outcome === 'succeeded') {
+      charge.status = 'succeeded';
+      charge.paid = true;
+      charge.captured = true;
+      charge.amount_captured = charge.amount;
+      intent.status = 'succeeded';
+      intent.amount_received = intent.amount;
+      session.payment_status = 'paid';
+      return { session, events: [this.event('checkout.session.async_payment_succeeded', session)] };
+    }
+    charge.status = 'failed';
+    charge.failure_code = 'debit_not_authorized';
+    charge.failure_message = 'The customer has notified their bank that this payment was unauthorised.';
+    intent.status = 'requires_payment_method';
+    return { session, events: [this.event('checkout.session.async_payment_failed', session)] };
+  }
+
+  chargeOf(sessionId: string): SandboxCharge {
+    const chargeId = this.chargeBySession.get(sessionId);
+    if (!chargeId) throw new SandboxApiError(400, 'invalid_request_error', `Checkout Session ${sessionId} has not been paid.`);
+    return this.charges.get(chargeId)!;
+  }
+
+  getCharge(id: string): SandboxCharge {
+    const charge = this.charges.get(id);
+    if (!charge) throw noSuch('charge', id);
+    return charge;
+  }
+
+  getPaymentIntent(id: string): SandboxPaymentIntent {
+    const intent = this.paymentIntents.get(id);
+    if (!intent) throw noSuch('payment_intent', id);
+    return intent;
+  }
+
+  // ---- refunds ------------------------------------------------------------------
+
+  /** POST /v1/refunds, or the dashboard's Refund button: a refund and its charge.refunded event. */
+  createRefund(params: { charge?: string | undefined; paymentIntent?: string | undefined; amount?: number | undefined; reason?: string | undefined; metadata?: Record<string, string> }): {
+    refund: SandboxRefund;
+    events: SandboxEvent[];
+  } {
+    let charge: SandboxCharge;
+    if (params.charge) charge = this.getCharge(params.charge);
+    else if (params.paymentIntent) {
+      const intent = this.getPaymentIntent(params.paymentIntent);
+      if (!intent.latest_charge) throw new SandboxApiError(400, 'invalid_request_error', 'This PaymentIntent has no charge to refund.', 'charge_not_refundable');
+      charge = this.getCharge(String(intent.latest_charge));
+    } else throw missing('charge');
+    if (charge.status !== 'succeeded') throw new SandboxApiError(400, 'invalid_request_error', `Charge ${charge.id} has not succeeded and cannot be refunded.`, 'charge_not_refundable');
+    const remaining = charge.amount - charge.amount_refunded;
+    const amount = params.amount ?? remaining;
+    if (remaining <= 0) throw new SandboxApiError(400, 'invalid_request_error', `Charge ${charge.id} has already been refunded.`, 'charge_already_refunded');
+    if (!Number.isSafeInteger(amount) || amount < 1 || amount > remaining) {
+      throw new SandboxApiError(400, 'invalid_request_error', `Refund amount (${amount}) is greater than unrefunded amount on charge (${remaining}).`, 'amount_too_large', 'amount');
+    }
+    const refund: SandboxRefund = {
+      id: newId('re', 24),
+      object: 'refund',
+      amount,
+      charge: charge.id,
+      payment_intent: charge.payment_intent,
+      currency: charge.currency,
+      created: this.nowSeconds(),
+      status: 'succeeded',
+      reason: (params.reason as Stripe.Refund.Reason | undefined) ?? null,
+      metadata: params.metadata ?? {},
+      balance_transaction: null,
+      receipt_number: null,
+    };
+    this.refunds.set(refund.id, refund);
+    charge.amount_refunded += amount;
+    charge.refunded = charge.amount_refunded === charge.amount;
+    // The pinned API version no longer embeds `refunds` in a charge: listeners ask for them.
+    return { refund, events: [this.event('charge.refunded', charge)] };
+  }
+
+  /** GET /v1/refunds: newest first, Stripe's cursor pagination. */
+  listRefunds(query: { charge?: string | undefined; paymentIntent?: string | undefined; limit: number; startingAfter?: string | undefined }) {
+    let all = [...this.refunds.values()].filter(
+      (r) => (!query.charge || r.charge === query.charge) && (!query.paymentIntent || r.payment_intent === query.paymentIntent),
+    );
+    all = all.reverse();
+    let start = 0;
+    if (query.startingAfter) {
+      const i = all.findIndex((r) => r.id === query.startingAfter);
+      if (i < 0) throw noSuch('refund', query.startingAfter);
+      start = i + 1;
+    }
+    const data = all.slice(start, start + query.limit);
+    return { object: 'list' as const, data, has_more: start + query.limit < all.length, url: '/v1/refunds' };
+  }
+
+  // ---- disputes -----------------------------------------------------------------
+
+  /** The payer's bank disputes the payment: funds withdrawn (charge.dispute.created and .funds_withdrawn). */
+  openDispute(sessionId: string, amount?: number): { dispute: SandboxDispute; events: SandboxEvent[] } {
+    const charge = this.chargeOf(sessionId);
+    if (charge.status !== 'succeeded') throw new SandboxApiError(400, 'invalid_request_error', 'Only a succeeded payment can be disputed.');
+    if (charge.disputed) throw new SandboxApiError(400, 'invalid_request_error', `Charge ${charge.id} is already disputed.`);
+    const disputed = amount ?? charge.amount - charge.amount_refunded;
+    if (!Number.isSafeInteger(disputed) || disputed < 1 || disputed > charge.amount) throw invalid('amount', 'The disputed amount must be between 1 and the charge amount.');
+    const dispute: SandboxDispute = {
+      id: newId('dp', 24),
+      object: 'dispute',
+      amount: disputed,
+      charge: charge.id,
+      payment_intent: charge.payment_intent,
+      currency: charge.currency,
+      created: this.nowSeconds(),
+      livemode: false,
+      status: 'needs_response',
+      reason: 'fraudulent',
+      metadata: {},
+      is_charge_refundable: false,
+    };
+    this.disputes.set(dispute.id, dispute);
+    charge.disputed = true;
+    return { dispute, events: [this.event('charge.dispute.created', dispute), this.event('charge.dispute.funds_withdrawn', dispute)] };
+  }
+
+  /** The bank decides: charge.dispute.closed with status won or lost. */
+  closeDispute(disputeId: string, outcome: 'won' | 'lost'): { dispute: SandboxDispute; events: SandboxEvent[] } {
+    const dispute = this.disputes.get(disputeId);
+    if (!dispute) throw noSuch('dispute', disputeId);
+    if (dispute.status === 'won' || dispute.status === 'lost') throw new SandboxApiError(400, 'invalid_request_error', `Dispute ${disputeId} is already closed.`);
+    dispute.status = outcome;
+    return { dispute, events: [this.event('charge.dispute.closed', dispute)] };
+  }
+
+  // ---- events -------------------------------------------------------------------
+
+  /** A Stripe event about `object` as it is now (a snapshot, as Stripe sends). */
+  event(type: string, object: object): SandboxEvent {
+    const event: SandboxEvent = {
+      id: newId('evt', 24),
+      object: 'event',
+      api_version: Stripe.API_VERSION,
+      created: this.nowSeconds(),
+      livemode: false,
+      pending_webhooks: this.webhook ? 1 : 0,
+      request: { id: null, idempotency_key: null },
+      type,
+      data: { object: structuredClone(object) },
+    };
+    this.events.push(event);
+    return event;
+  }
+
+  /** Sends the events in order to the webhook URL; resolves when each was answered (or given up on). */
+  deliver(events: SandboxEvent[]): Promise<Delivery[]> {
+    const run = this.outbox.then(async () => {
+      const done: Delivery[] = [];
+      for (const event of events) done.push(await this.deliverOne(event));
+      return done;
+    });
+    this.outbox = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /** Resolves once every delivery started so far has finished. */
+  idle(): Promise<void> {
+    return this.outbox;
+  }
+
+  private async deliverOne(event: SandboxEvent): Promise<Delivery> {
+    const target = this.webhook;
+    const delivery: Delivery = { eventId: event.id, type: event.type, url: target?.url ?? '', attempts: 0, status: null };
+    this.deliveries.push(delivery);
+    if (!target) {
+      delivery.error = 'not sent: no webhook URL is set';
+      return delivery;
+    }
+    const attempts = this.options.deliveryAttempts ?? 4;
+    const delays = this.options.retryDelaysMs ?? [250, 1000, 3000];
+    const payload = JSON.stringify(event);
+    for (let attempt = 1; attempt <= attempts && !this.closed; attempt++) {
+      delivery.attempts = attempt;
+      try {
+        const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: target.secret });
+        const res = await fetch(target.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': signature, 'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks) reader-coop-sandbox' },
+          body: payload,
+          signal: AbortSignal.timeout(10_000),
+        });
+        await res.arrayBuffer();
+        delivery.status = res.status;
+        delete delivery.error;
+        if (res.ok) return delivery;
+      } catch (err) {
+        delivery.error = err instanceof Error ? err.message : String(err);
+      }
+      if (attempt < attempts) await this.sleep(delays[Math.min(attempt - 1, delays.length - 1)] ?? 1000);
+    }
+    this.options.logger?.warn({ eventId: event.id, type: event.type, status: delivery.status, error: delivery.error }, 'sandbox: webhook delivery gave up');
+    return delivery;
+  }
+
+  /** Runs `fn` after `ms` unless the sandbox is closed first (the Bacs settlement on the page). */
+  later(ms: number, fn: () => Promise<unknown>): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn().catch((err: unknown) => this.options.logger?.warn({ err }, 'sandbox: scheduled step failed'));
+    }, ms);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  get bacsDelayMs(): number {
+    return this.options.bacsDelayMs ?? 4000;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        resolve();
+      }, ms);
+      this.timers.add(timer);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await this.outbox;
+  }
+}
+
+// ---- ids and parameter checks ---------------------------------------------------
+
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+/** `pi_3PqR...`: Stripe-looking ids (the prefix tells the object's type). */
+export function newId(prefix: string, length: number): string {
+  const bytes = randomBytes(length);
+  let out = '';
+  for (const b of bytes) out += ALPHABET[b % ALPHABET.length];
+  return `${prefix}_${out}`;
+}
+
+function missing(param: string) {
+  return new SandboxApiError(400, 'invalid_request_error', `Missing required param: ${param}.`, 'parameter_missing', param);
+}
+function invalid(param: string, message: string, code = 'parameter_invalid') {
+  return new SandboxApiError(400, 'invalid_request_error', message, code, param);
+}
+function noSuch(kind: string, id: string) {
+  return new SandboxApiError(404, 'invalid_request_error', `No such ${kind}: '${id}'`, 'resource_missing', 'id');
+}
+
+function str(value: FormValue | undefined, param: string): string {
+  if (typeof value !== 'string' || value === '') throw missing(param);
+  return value;
+}
+function optionalStr(value: FormValue | undefined): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+function int(value: FormValue | undefined, param: string, min = 0): number {
+  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) throw invalid(param, `Invalid integer: ${typeof value === 'string' ? value : '(missing)'}`, 'parameter_invalid_integer');
+  const n = Number(value);
+  if (n < min) throw invalid(param, `This value must be greater than or equal to ${min}.`, 'parameter_invalid_integer');
+  return n;
+}
+function asArray(value: FormValue | undefined, param: string): FormValue[] {
+  if (value === undefined) throw missing(param);
+  if (!Array.isArray(value)) throw invalid(param, 'Invalid array');
+  return value;
+}
+function asObject(value: FormValue | undefined, param: string): FormObject {
+  if (value === undefined) throw missing(param);
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalid(param, 'Invalid object');
+  return value;
+}
+/** Stripe's metadata rules: up to 50 keys of 40 characters, values of 500. */
+export function stringMap(value: FormValue | undefined, param: string): Record<string, string> {
+  if (value === undefined || value === '') return {};
+  const obj = asObject(value, param);
+  const entries = Object.entries(obj);
+  if (entries.length > 50) throw invalid(param, 'Metadata can have up to 50 keys.');
+  const out: Record<string, string> = {};
+  for (const [k, v] of entries) {
+    if (typeof v !== 'string') throw invalid(`${param}[${k}]`, 'Metadata values must be strings.');
+    if (k.length > 40 || v.length > 500) throw invalid(`${param}[${k}]`, 'Metadata keys are at most 40 characters and values at most 500.');
+    out[k] = v;
+  }
+  return out;
+}

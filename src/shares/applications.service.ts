@@ -1,0 +1,201 @@
+/**
+ * Applying for shares: the society's limits (minimum shares, minimum age, the
+ * maximum holding counting everything still awaiting payment) are checked in
+ * the transaction that creates the application, under a per-person lock, and
+ * only then is the applicant sent to Stripe Checkout.
+ */
+import type { AppDeps } from '../app.js';
+import { AppError } from '../lib/errors.js';
+import { formatMoney } from '../lib/money.js';
+import { createCheckout } from '../payments/checkout.service.js';
+import { findOrCreatePersonByEmail } from '../members/people.service.js';
+import {
+  expirePendingCreatedBefore,
+  findApplication,
+  insertApplication,
+  lockPersonHolding,
+  sumAwaitingPayment,
+  updateApplication,
+} from './applications.repository.js';
+import { findCurrentMemberForPerson } from './register.repository.js';
+import { checkCap, hasReachedAge, localDate } from './share-rules.js';
+import type { SharesErrorCode } from './shares.errors.js';
+import type { ShareApplicationRequest } from './shares.schemas.js';
+
+type SharesDeps = Pick<AppDeps, 'config' | 'clock' | 'db' | 'logger'>;
+
+/** Stripe takes at most 99,999,999 minor units in one payment. */
+export const MAX_ONLINE_PAYMENT = 99_999_999;
+
+/** Pending applications older than this stop counting: every Checkout Session has expired by then. */
+export const STALE_APPLICATION_MS = 25 * 60 * 60 * 1000;
+
+const shareError = (code: SharesErrorCode, message: string, details?: unknown) => new AppError<SharesErrorCode>({ code, status: 422, message, details });
+
+/** Money as a reader reads it: whole pounds when it is whole pounds. */
+export function readableMoney(minor: number, currency: string): string {
+  return formatMoney(minor, currency, { wholeUnits: minor % 100 === 0 });
+}
+
+export interface ApplicationContext {
+  /** The signed-in person making the request, if any: only they are shown their own holding. */
+  viewerPersonId: string | null;
+}
+
+/**
+ * Creates the application and its Checkout Session; returns where to pay.
+ * 422 for each broken rule; 502 (and the application marked failed) when Stripe does not answer.
+ */
+export async function applyForShares(
+  deps: AppDeps,
+  context: ApplicationContext,
+  request: ShareApplicationRequest,
+): Promise<{ id: string; checkoutUrl: string }> {
+  const { config } = deps;
+  const price = config.shares.price;
+  const currency = config.society.currency;
+  const amount = request.shares * price;
+  checkApplicationRules(deps, request);
+
+  const application = await deps.db.transaction().execute(async (trx) => {
+    const person = await findOrCreatePersonByEmail(trx, request.applicant.email, request.applicant.name);
+    await lockPersonHolding(trx, person.id);
+    const member = await findCurrentMemberForPerson(trx, person.id);
+    if (member && member.kind !== request.applicant.kind) {
+      throw shareError(
+        'applicant_mismatch',
+        member.kind === 'person'
+          ? 'This email address belongs to a member who joined as a person. An organisation needs an email address of its own to join.'
+          : 'This email address belongs to a member organisation. To join as a person, please use your own email address.',
+      );
+    }
+    // The exemption is the register's once someone is a member, not what a later form says.
+    const exempt = member ? member.registered_society : request.applicant.kind === 'organisation' && request.applicant.registeredSociety;
+    if (!exempt) {
+      const held = member?.amount_paid ?? 0;
+      const pending = await sumAwaitingPayment(trx, person.id);
+      const verdict = checkCap({ held, pending, requested: amount, maxHolding: config.shares.maxHolding, pricePerShare: price });
+      if (!verdict.allowed) {
+        throw capExceeded({ held, pending, requested: amount, roomShares: verdict.roomShares, currency, maxHolding: config.shares.maxHolding, showFigures: context.viewerPersonId === person.id });
+      }
+    }
+    const now = deps.clock.now();
+    const { applicant } = request;
+    return insertApplication(trx, {
+      person_id: person.id,
+      member_id: member?.id ?? null,
+      applicant_kind: applicant.kind,
+      name: applicant.name,
+      email: applicant.email.trim().toLowerCase(),
+      address_line1: applicant.address.line1,
+      address_line2: applicant.address.line2,
+      town: applicant.address.town,
+      postcode: applicant.address.postcode,
+      country: applicant.address.country,
+      date_of_birth: applicant.kind === 'person' ? applicant.dateOfBirth : null,
+      registered_society: applicant.kind === 'organisation' && applicant.registeredSociety,
+      shares: request.shares,
+      price_per_share: price,
+      amount,
+      currency,
+      rules_accepted_at: now,
+      rules_url: config.society.rulesUrl,
+      created_at: now,
+      updated_at: now,
+    });
+  });
+  deps.logger.info({ applicationId: application.id, shares: application.shares, kind: application.applicant_kind }, 'share application created');
+
+  try {
+    const checkout = await createCheckout(deps, {
+      purpose: 'share_application',
+      recordId: application.id,
+      mode: 'payment',
+      amount,
+      currency,
+      lineItems: [{ name: `Shares in ${config.society.name} (${readableMoney(price, currency)} each)`, quantity: request.shares, unitAmount: price }],
+      customerEmail: application.email,
+      submitType: 'pay',
+    });
+    return { id: application.id, checkoutUrl: checkout.url };
+  } catch (err) {
+    // An application nobody can pay must not hold room under the cap.
+    await abandonApplication(deps, application.id);
+    throw err;
+  }
+}
+
+function checkApplicationRules(deps: SharesDeps, request: ShareApplicationRequest): void {
+  const { shares: rules, society } = deps.config;
+  if (!request.acceptRules) {
+    throw shareError('rules_not_accepted', "To become a member you need to accept the society's rules.", { rulesUrl: society.rulesUrl });
+  }
+  if (request.shares < rules.minShares) {
+    throw shareError(
+      'below_minimum_shares',
+      `Please apply for at least ${rules.minShares} shares (${readableMoney(rules.minShares * rules.price, society.currency)}).`,
+      { minShares: rules.minShares },
+    );
+  }
+  if (request.applicant.kind === 'person') {
+    const today = localDate(deps.clock.now(), society.timeZone);
+    if (!hasReachedAge(request.applicant.dateOfBirth, today, rules.minAge)) {
+      throw shareError('under_minimum_age', `You need to be at least ${rules.minAge} to become a member.`, { minAge: rules.minAge });
+    }
+  }
+  const amount = request.shares * rules.price;
+  if (amount > MAX_ONLINE_PAYMENT) {
+    throw shareError(
+      'amount_too_large',
+      `Online payments are limited to ${readableMoney(MAX_ONLINE_PAYMENT, society.currency)}. For a larger investment please contact the society.`,
+      { maxShares: Math.floor(MAX_ONLINE_PAYMENT / rules.price) },
+    );
+  }
+}
+
+function capExceeded(p: {
+  held: number;
+  pending: number;
+  requested: number;
+  roomShares: number;
+  currency: string;
+  maxHolding: number;
+  showFigures: boolean;
+}): AppError {
+  const max = readableMoney(p.maxHolding, p.currency);
+  if (!p.showFigures) {
+    // Anyone can type any email address: the figures are only for the signed-in holder.
+    return shareError(
+      'holding_cap_exceeded',
+      `This would take the holding for this email address above ${max}, the most anyone may hold (counting applications awaiting payment). Sign in to see how many more shares you can apply for.`,
+      { maxHolding: p.maxHolding },
+    );
+  }
+  const holds = `you hold ${readableMoney(p.held, p.currency)}`;
+  const awaiting = p.pending > 0 ? ` and have applied for ${readableMoney(p.pending, p.currency)} more that awaits payment` : '';
+  const room = p.roomShares > 0 ? `, so you can apply for at most ${p.roomShares} more shares` : '';
+  return shareError('holding_cap_exceeded', `Sorry: ${holds}${awaiting}; the most anyone may hold is ${max}${room}.`, {
+    maxHolding: p.maxHolding,
+    held: p.held,
+    pending: p.pending,
+    requested: p.requested,
+    maxShares: p.roomShares,
+  });
+}
+
+async function abandonApplication(deps: SharesDeps, applicationId: string): Promise<void> {
+  await deps.db.transaction().execute(async (trx) => {
+    const application = await findApplication(trx, applicationId, { forUpdate: true });
+    if (application?.status === 'pending') {
+      await updateApplication(trx, applicationId, { status: 'failed', updated_at: deps.clock.now() });
+    }
+  });
+}
+
+/** The scheduled sweep: applications whose checkout can no longer be paid stop holding room under the cap. */
+export async function expireStaleApplications(deps: SharesDeps): Promise<number> {
+  const now = deps.clock.now();
+  const expired = await expirePendingCreatedBefore(deps.db, new Date(now.getTime() - STALE_APPLICATION_MS), now);
+  if (expired.length > 0) deps.logger.info({ count: expired.length }, 'stale share applications expired');
+  return expired.length;
+}

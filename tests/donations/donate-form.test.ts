@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseMajorUnits } from '../../src/lib/money.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+import { rowCounts, uniqueEmail } from '../payments/payment-helpers.js';
+
+describe('parseMajorUnits (the amount typed on the form)', () => {
+  const cases: [string, number | null][] = [
+    ['10', 1000],
+    ['12.50', 1250],
+    ['12.5', 1250],
+    ['0.07', 7],
+    ['£5', 500],
+    [' £ 1,000.01 ', 100001],
+    ['1,000,000', 100_000_000],
+    ['0.1', 10],
+    // 0.1 + 0.2 style float traps: exact from the digits.
+    ['1.15', 115],
+    ['4.35', 435],
+    ['12.505', null],
+    ['-5', null],
+    ['1e3', null],
+    ['ten', null],
+    ['', null],
+    ['1,00', null],
+    ['.50', null],
+    ['99999999999999999999', null],
+  ];
+  for (const [text, pence] of cases) {
+    it(`reads ${JSON.stringify(text)} as ${pence === null ? 'not an amount' : `${pence} pence`}`, () => {
+      expect(parseMajorUnits(text)).toBe(pence);
+    });
+  }
+});
+
+describe('POST /donate (the form)', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(() => app.close());
+
+  it('when the form is filled in, then 303 to the Checkout page with the amount in pence', async () => {
+    const email = uniqueEmail();
+    const res = await app.request('POST', '/donate', { form: { amount: '12.50', email, name: 'Form Donor', town: 'York', acknowledge: 'true' } });
+    expect(res.status).toBe(303);
+    const location = res.headers.get('location')!;
+    expect(location).toMatch(/\/sandbox\/checkout\/cs_test_\w+$/);
+    const donation = await app.db.selectFrom('donations').selectAll().where('email', '=', email).executeTakeFirstOrThrow();
+    expect(donation).toMatchObject({ amount: 1250, name: 'Form Donor', town: 'York', acknowledge: true, status: 'pending' });
+  });
+
+  const problems: [string, Record<string, string>, RegExp][] = [
+    ['the amount is not a number', { amount: 'lots', email: 'x@example.org' }, /amount in pounds/],
+    ['the amount has three decimals', { amount: '1.005', email: 'x@example.org' }, /amount in pounds/],
+    ['the amount is below the minimum', { amount: '0.50', email: 'x@example.org' }, /£1\.00/],
+    ['the amount is above the maximum', { amount: '10,000.01', email: 'x@example.org' }, /£10,000\.00/],
+    ['the email is missing', { amount: '10' }, /email address/],
+    ['the email is not an email', { amount: '10', email: 'nope' }, /email address/],
+    ['the reader asks to be thanked without a name', { amount: '10', email: 'x@example.org', acknowledge: 'true' }, /your name/],
+  ];
+  for (const [scenario, form, message] of problems) {
+    it(`when ${scenario}, then the form comes back (422) with the problem and the values, and nothing is stored`, async () => {
+      const before = await rowCounts(app);
+      const res = await app.request('POST', '/donate', { form });
+      expect(res.status).toBe(422);
+      expect(res.headers.get('content-type')).toContain('text/html');
+      expect(res.text).toMatch(message);
+      if (form.amount) expect(res.text).toContain(`value="${form.amount}"`);
+      expect(await rowCounts(app)).toEqual(before);
+    });
+  }
+
+  it('when the form was shown for a campaign that has since ended, then the gift goes to the current campaign', async () => {
+    const slug = `ended-${Date.now().toString(36)}`;
+    await app.db
+      .insertInto('campaigns')
+      .values({ slug, title: 'Ended appeal', kind: 'special', target: 100000, currency: 'GBP', starts_at: '2020-01-01T00:00:00Z', deadline: '2020-01-31T00:00:00Z' })
+      .execute();
+    const email = uniqueEmail();
+    const res = await app.request('POST', '/donate', { form: { amount: '5', email, campaign: slug } });
+    expect(res.status).toBe(303);
+    const donation = await app.db
+      .selectFrom('donations')
+      .innerJoin('campaigns', 'campaigns.id', 'donations.campaign_id')
+      .select('campaigns.slug')
+      .where('donations.email', '=', email)
+      .executeTakeFirstOrThrow();
+    expect(donation.slug).not.toBe(slug);
+  });
+
+  it('when the typed values contain markup, then it is escaped on the page', async () => {
+    const res = await app.request('POST', '/donate', { form: { amount: '<b>x</b>', email: '"><script>x</script>' } });
+    expect(res.status).toBe(422);
+    expect(res.text).not.toContain('<script>x</script>');
+    expect(res.text).not.toContain('<b>x</b>');
+  });
+});
