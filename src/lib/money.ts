@@ -27,11 +27,16 @@ function formatter(currency: string, wholeUnits: boolean): Intl.NumberFormat {
   return f;
 }
 
-/** "£1,234.50"; with `wholeUnits` "£1,235" for headline figures such as the fund banner. */
-export function formatMoney(minor: number, currency: string, options: { wholeUnits?: boolean } = {}): string {
+/**
+ * "£1,234.50"; with `wholeUnits` "£1,234" for headline figures such as the fund banner.
+ * Whole units round down unless `round: 'up'`: money raised rounds down and money
+ * still needed rounds up, so the two headline figures never add up to less than the target.
+ */
+export function formatMoney(minor: number, currency: string, options: { wholeUnits?: boolean; round?: 'down' | 'up' } = {}): string {
   const wholeUnits = options.wholeUnits ?? false;
+  const roundWhole = options.round === 'up' ? Math.ceil : Math.floor;
   // Division for display only: the stored and summed values stay integers.
-  const major = wholeUnits ? Math.floor(minor / 100) : minor / 100;
+  const major = wholeUnits ? roundWhole(minor / 100) : minor / 100;
   return formatter(currency, wholeUnits).format(major);
 }
 

@@ -6,7 +6,7 @@
  *   await renderPage(deps, res, 'donate', { title: 'Donate', ... });
  *
  * Templates can format money with `{{ amount | money: currency }}` (whole
- * units: `{{ amount | money: currency, true }}`), which calls lib/money.ts.
+ * units, rounded down: `{{ amount | money: currency, true }}`; rounded up: `{{ amount | money: currency, 'up' }}`), which calls lib/money.ts.
  */
 import type { Response } from 'express';
 import type { Liquid } from 'liquidjs';
@@ -21,8 +21,10 @@ export function pageEngine(cache: boolean): Liquid {
   let engine = engines.get(cache);
   if (!engine) {
     engine = createTemplateEngine({ cache });
-    engine.registerFilter('money', (minor: unknown, currency: unknown, wholeUnits?: unknown) =>
-      typeof minor === 'number' && typeof currency === 'string' ? formatMoney(minor, currency, { wholeUnits: wholeUnits === true }) : '',
+    engine.registerFilter('money', (minor: unknown, currency: unknown, whole?: unknown) =>
+      typeof minor === 'number' && typeof currency === 'string'
+        ? formatMoney(minor, currency, { wholeUnits: whole === true || whole === 'down' || whole === 'up', round: whole === 'up' ? 'up' : 'down' })
+        : '',
     );
     engines.set(cache, engine);
   }

@@ -75,8 +75,8 @@ describe('donating through the sandbox in a browser', () => {
 
     await page.goto(`${service.url}/donate`);
     await expect(page.getByText('SANDBOX').first().isVisible()).resolves.toBe(true);
-    await page.getByLabel(/amount/i).fill('12.50');
-    await page.getByLabel(/email/i).fill(`e2e-${Date.now()}@example.org`);
+    await page.getByRole('textbox', { name: /amount in pounds/i }).fill('12.50');
+    await page.getByRole('textbox', { name: /email/i }).fill(`e2e-${Date.now()}@example.org`);
     await page.screenshot({ path: path.join(screenshots, '1-donate.png'), fullPage: true });
     await page.getByRole('button', { name: /donate/i }).click();
 
