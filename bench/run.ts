@@ -4,6 +4,7 @@
  * of `npm test` (these machines are noisy; figures go in the closing notes).
  */
 import { benchFundThroughput } from './fund-throughput.js';
+import { benchRegisterExport } from './register-export.js';
 import { benchStartup } from './startup.js';
 import { createScratchDatabase, printFigure, startBenchPostgres } from './support.js';
 import { benchWebhookIngestion } from './webhook-ingestion.js';
@@ -37,6 +38,25 @@ try {
       printFigure('single-row insert transactions', `${r.baselineInsertsPerSecond.toFixed(0)} tx/s`);
       printFigure('webhooks / single-row inserts (target >= 0.25)', r.ratio.toFixed(2), met);
       printFigure('campaign total afterwards', `${r.bookedSum} of ${r.expectedSum} pence booked${r.exact ? ' (exact)' : ' (MISMATCH)'}`, r.exact);
+    } finally {
+      await database.drop();
+    }
+  }
+  if (wanted('register')) {
+    const database = await createScratchDatabase(server.url);
+    try {
+      const r = await benchRegisterExport(database);
+      // Streaming means the memory an export keeps does not grow with the register.
+      const met = r.rows === r.members + 1 && r.liveHeapGrowthMb <= r.small.liveHeapGrowthMb + 5;
+      allMet &&= met;
+      printFigure(`register.csv, ${r.members.toLocaleString('en-GB')} members`, `${r.seconds.toFixed(2)} s, ${(r.bytes / 1e6).toFixed(1)} MB`);
+      printFigure('register/duplicate.csv', `${r.duplicateSeconds.toFixed(2)} s`);
+      printFigure('peak RSS during the exports', `${r.peakRssMb.toFixed(0)} MB (baseline ${r.baselineRssMb.toFixed(0)} MB)`);
+      printFigure(
+        `heap kept: ${r.members.toLocaleString('en-GB')} vs ${r.small.members} members`,
+        `${r.liveHeapGrowthMb.toFixed(1)} MB vs ${r.small.liveHeapGrowthMb.toFixed(1)} MB (target: within 5 MB)`,
+        met,
+      );
     } finally {
       await database.drop();
     }
