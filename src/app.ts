@@ -17,7 +17,7 @@ import { fundAdminOpenApi, fundAdminRouter } from './fighting-fund/fund-admin.ro
 import { fundFiguresRouter, fundOpenApi, fundRouter } from './fighting-fund/fund.routes.js';
 import { errorHandler, notFoundHandler } from './lib/http.js';
 import type { Logger } from './lib/logger.js';
-import { buildOpenApiDocument, type ZodOpenApiPathsObject } from './lib/openapi.js';
+import { buildOpenApiDocument, errorResponses, type ZodOpenApiPathsObject } from './lib/openapi.js';
 import { peopleAdminOpenApi, peopleAdminRouter } from './admin/people-admin.routes.js';
 import { accountOpenApi, accountRouter } from './members/account.routes.js';
 import type { AccountContributor } from './members/account.service.js';
@@ -66,6 +66,13 @@ export function buildAccountContributors(deps: AppDeps): AccountContributor[] {
   const accountContributors: AccountContributor[] = [sharesAccountContributor(deps)];
   return accountContributors;
 }
+
+const healthOpenApi: ZodOpenApiPathsObject = {
+  '/healthz': { get: { summary: 'The process is up', responses: { '200': { description: 'Up' } } } },
+  '/readyz': {
+    get: { summary: 'The database answers', responses: { '200': { description: 'Ready' }, ...errorResponses(503) } },
+  },
+};
 
 export function buildApp(deps: AppDeps): Express {
   const { config, db, logger } = deps;
@@ -126,7 +133,7 @@ export function buildApp(deps: AppDeps): Express {
   });
 
   // Components mount their routers here (webhooks before any JSON body parser: they need the raw body).
-  const openApiPaths: ZodOpenApiPathsObject[] = [];
+  const openApiPaths: ZodOpenApiPathsObject[] = [healthOpenApi];
   const paymentHandlers = buildPaymentHandlers(deps);
   app.use(webhookRouter(deps, paymentHandlers));
   openApiPaths.push(webhookOpenApi);

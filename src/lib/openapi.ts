@@ -27,6 +27,7 @@ const errorDescriptions: Record<number, string> = {
   422: 'Breaks a rule',
   429: 'Too many requests',
   502: 'The payment provider did not answer',
+  503: 'Not ready',
 };
 
 /** The error responses of an operation, all with the contract's error body. */

@@ -100,12 +100,14 @@ export function sharesRouter(deps: AppDeps): Router {
     res.json({ withdrawals: await listShareWithdrawals(deps, query) });
   });
 
-  router.post('/api/admin/share-withdrawals/:id/:action', board, async (req, res) => {
-    const { id } = parseInput(idParam, { id: req.params.id });
-    const action = parseInput(z.object({ action: withdrawalAction }), { action: req.params.action }).action;
-    const { note } = parseInput(withdrawalDecision, req.body ?? {});
-    res.json(await decideWithdrawal(deps, currentActor(req), id, action, note));
-  });
+  // One route per decision, as SPEC 3 names them: /approve, /reject, /defer, /paid.
+  for (const action of withdrawalAction.options) {
+    router.post(`/api/admin/share-withdrawals/:id/${action}`, board, async (req, res) => {
+      const { id } = parseInput(idParam, { id: req.params.id });
+      const { note } = parseInput(withdrawalDecision, req.body ?? {});
+      res.json(await decideWithdrawal(deps, currentActor(req), id, action, note));
+    });
+  }
 
   return router;
 }

@@ -125,7 +125,8 @@ describe('withdrawing shares', () => {
     expect((await app.request('GET', '/api/admin/share-withdrawals', { headers: m.headers })).status).toBe(403);
     expect((await decide('00000000-0000-4000-8000-000000000000', 'approve')).status).toBe(404);
     expect((await decide('not-a-uuid', 'approve')).status).toBe(400);
-    expect((await decide(id, 'forfeit')).status).toBe(400);
+    // Each decision is its own route (SPEC 3); anything else is no route at all.
+    expect((await decide(id, 'forfeit')).status).toBe(404);
   });
 
   it('the account page offers the withdrawal form and its answer states the notice period', async () => {
