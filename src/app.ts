@@ -117,6 +117,9 @@ export function buildApp(deps: AppDeps): Express {
       // Lets the widget be framed anywhere; every other page keeps X-Frame-Options off too,
       // and relies on frame-ancestors above.
       frameguard: false,
+      // Not helmet's no-referrer: with it, browsers send `Origin: null` on our own form posts,
+      // and the same-origin check (members/csrf.ts) would refuse them. Other sites still get nothing.
+      referrerPolicy: { policy: 'same-origin' },
     }),
   );
 

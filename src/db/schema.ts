@@ -252,6 +252,8 @@ export interface ShareApplicationsTable {
   dispute_status: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** When the applicant's personal details were erased at their request (see the erasure migration). */
+  erased_at: Timestamp | null;
 }
 
 export interface MembersTable {

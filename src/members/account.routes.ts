@@ -41,7 +41,7 @@ export function accountRouter(deps: AppDeps, contributors: readonly AccountContr
 
   router.post('/api/me/erasure', requireSession(deps), noStore, async (req, res) => {
     parseInput(erasureRequest, req.body);
-    const result = await eraseMe(deps, currentActor(req), currentPerson(req).id);
+    const result = await eraseMe(deps, contributors, currentActor(req), currentPerson(req).id);
     res.setHeader('Set-Cookie', clearedSessionCookieHeader(deps.config));
     res.json(result);
   });
@@ -66,7 +66,7 @@ export function accountRouter(deps: AppDeps, contributors: readonly AccountContr
 
   router.post('/account/details', requireSession(deps), noStore, async (req, res) => {
     const form = parseInput(detailsForm, req.body ?? {});
-    const result = await submitDetailsForm(deps, currentActor(req), currentPerson(req).id, form);
+    const result = await submitDetailsForm(deps, contributors, currentActor(req), currentPerson(req).id, form);
     if (result.ok) {
       res.redirect(303, '/account?saved=1');
       return;
@@ -87,7 +87,7 @@ export function accountRouter(deps: AppDeps, contributors: readonly AccountContr
       res.redirect(303, '/account#erasure');
       return;
     }
-    const result = await eraseMe(deps, currentActor(req), currentPerson(req).id);
+    const result = await eraseMe(deps, contributors, currentActor(req), currentPerson(req).id);
     res.setHeader('Set-Cookie', clearedSessionCookieHeader(deps.config));
     await renderPage(deps, res, 'account-erased', { title: 'Your data has been erased', result });
   });
@@ -139,10 +139,11 @@ export const accountOpenApi: ZodOpenApiPathsObject = {
       summary: 'Erase what the society may erase about you',
       description:
         'Erases your name, address, email and preferences (also on your donations) and the emails sent to you, and signs you out everywhere. ' +
-        'The register of members must be kept, so a member\'s register entry stays; payment amounts stay in the accounts. 422 last_admin for the only admin.',
+        'The register of members must be kept, so a member\'s register entry stays; payment amounts stay in the accounts. 422 last_admin for the only admin. ' +
+        '409 application_awaiting_payment while a share application\'s payment is still under way (ask again once it is paid or has expired).',
       security: [{ session: [] }],
       requestBody: { required: true, content: { 'application/json': { schema: erasureRequest } } },
-      responses: { '200': { description: 'What was erased and what was kept, and why', content: { 'application/json': { schema: erasureResponse } } }, ...errorResponses(400, 401, 403, 422) },
+      responses: { '200': { description: 'What was erased and what was kept, and why', content: { 'application/json': { schema: erasureResponse } } }, ...errorResponses(400, 401, 403, 409, 422) },
     },
   },
   '/account': {

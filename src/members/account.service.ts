@@ -7,17 +7,30 @@
  * `accountContributors`), which fills its part of GET /api/me, adds its records
  * to the export and its sections to the /account page. Until one does, the
  * parts are empty: member null, shares { held: 0, paid: 0, transactions: [] },
- * supporter null.
+ * supporter null. Contributors also follow the person's own changes (details,
+ * erasure) inside this component's transactions, so copies they keep (the
+ * register of members) move with the person record or not at all; this
+ * component never needs to know what those copies are.
  */
+import type { Transaction } from 'kysely';
 import type { AppDeps } from '../app.js';
 import { listAudit, recordAudit, type Actor } from '../admin/audit.service.js';
 import type { Executor } from '../db/database.js';
+import type { DB } from '../db/schema.js';
 import { anonymiseDonationsOfPerson, donationRecordsOfPerson, donationsOfPerson, type DonationSummary } from '../donations/donor-history.service.js';
 import { emailsForPerson, redactEmailsOfPerson } from '../email/outbox.service.js';
 import { AppError, notFound } from '../lib/errors.js';
 import type { DetailsForm, UpdateMeRequest } from './account.schemas.js';
 import { bumpSessionVersion, countPeopleWithRole, findPersonById, updatePerson } from './people.repository.js';
-import { changePersonDetails, personView, type PeopleErrorCode, type PersonView } from './people.service.js';
+import {
+  changePersonDetails,
+  erasedEmailFor,
+  personView,
+  type PeopleErrorCode,
+  type PersonDetails,
+  type PersonDetailsListener,
+  type PersonView,
+} from './people.service.js';
 import { deleteAllLoginTokensForEmail } from './session.repository.js';
 
 export interface SharesSummary {
@@ -46,6 +59,26 @@ export interface AccountContributor {
   exportData?(db: Executor, personId: string): Promise<Record<string, unknown>>;
   /** Sections of the /account page, shown in order below the donations. */
   pageSections?(db: Executor, personId: string): Promise<AccountPageSection[]>;
+  /**
+   * The person changed their own name, postal address or preferences (PATCH /api/me, the
+   * /account form). Runs inside that change's transaction, after its 'person.details_changed'
+   * audit entry; throwing undoes the whole change. A contributor that changes a record of
+   * its own audits that change itself, with that record as the subject.
+   */
+  onPersonDetailsChanged?(trx: Transaction<DB>, actor: Actor, personId: string, before: PersonDetails, after: PersonDetails): Promise<void>;
+  /**
+   * The person asked for erasure. Runs inside the erasure's transaction before anything is
+   * erased; throwing (e.g. a 409 while a payment is under way) refuses the whole erasure.
+   * Says what it erased and kept, for the answer; `audit` (counts, never personal
+   * details) joins the 'person.erased' audit entry.
+   */
+  onErasure?(trx: Transaction<DB>, actor: Actor, personId: string): Promise<ErasureContribution | void>;
+}
+
+export interface ErasureContribution {
+  erased?: string[];
+  kept?: string[];
+  audit?: Record<string, unknown>;
 }
 
 export interface MeView extends AccountParts {
@@ -70,8 +103,14 @@ export async function updateMe(
   personId: string,
   change: UpdateMeRequest,
 ): Promise<MeView> {
-  await changePersonDetails(deps, actor, personId, change);
+  await changePersonDetails(deps, actor, personId, change, detailsListener(contributors));
   return getMe(deps, contributors, personId);
+}
+
+function detailsListener(contributors: readonly AccountContributor[]): PersonDetailsListener {
+  return async (trx, actor, personId, before, after) => {
+    for (const contributor of contributors) await contributor.onPersonDetailsChanged?.(trx, actor, personId, before, after);
+  };
 }
 
 export type DetailsFormResult =
@@ -79,7 +118,13 @@ export type DetailsFormResult =
   | { ok: false; errors: Record<string, string>; values: DetailsForm };
 
 /** The /account details form: all address fields or none; checkboxes are the preferences. */
-export async function submitDetailsForm(deps: AccountDeps, actor: Actor, personId: string, form: DetailsForm): Promise<DetailsFormResult> {
+export async function submitDetailsForm(
+  deps: AccountDeps,
+  contributors: readonly AccountContributor[],
+  actor: Actor,
+  personId: string,
+  form: DetailsForm,
+): Promise<DetailsFormResult> {
   const errors: Record<string, string> = {};
   const name = form.name.trim();
   if (name.length > 200) errors.name = 'Your name is too long (200 characters at most).';
@@ -95,7 +140,7 @@ export async function submitDetailsForm(deps: AccountDeps, actor: Actor, personI
     name: name === '' ? null : name,
     postalAddress: anyAddress ? { ...address, line2: address.line2 === '' ? null : address.line2 } : null,
     emailPreferences: { fundAppeals: form.fundAppeals === 'on', societyNews: form.societyNews === 'on' },
-  });
+  }, detailsListener(contributors));
   return { ok: true };
 }
 
@@ -136,7 +181,8 @@ export async function exportMyData(deps: AccountDeps, contributors: readonly Acc
 }
 
 export const ERASURE_MESSAGE =
-  'We have erased your name, postal address, email address and preferences from your account and from your donations, ' +
+  'We have erased your name, postal address, email address and preferences from your account and, where the law allows, ' +
+  'from your other records (donations, share applications), ' +
   'and the contents of the emails we sent you, and signed you out everywhere. ' +
   'The register of members must be kept: the law (the Co-operative and Community Benefit Societies Act 2014) requires the society ' +
   'to keep every member\'s and former member\'s entry in the register, so if you are or were a member, that entry stays. ' +
@@ -146,7 +192,7 @@ export const ERASURE_MESSAGE =
  * Erases what the society may erase (POST /api/me/erasure). The person record
  * stays as an anonymous stub so the ledger, register and audit links hold.
  */
-export async function eraseMe(deps: AccountDeps, actor: Actor, personId: string) {
+export async function eraseMe(deps: AccountDeps, contributors: readonly AccountContributor[], actor: Actor, personId: string) {
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (trx) => {
     const person = await findPersonById(trx, personId, { forUpdate: true });
@@ -158,8 +204,14 @@ export async function eraseMe(deps: AccountDeps, actor: Actor, personId: string)
         message: 'You are the only admin: grant admin to someone else before asking for erasure.',
       });
     }
+    // First, so a contributor that must refuse (money still on its way) does so before anything changes.
+    const contributions: ErasureContribution[] = [];
+    for (const contributor of contributors) {
+      const contribution = await contributor.onErasure?.(trx, actor, person.id);
+      if (contribution) contributions.push(contribution);
+    }
     // '.invalid' is reserved (RFC 2606): nothing is ever delivered there, and the outbox skips it.
-    const placeholder = `erased-${person.id}@erased.invalid`;
+    const placeholder = erasedEmailFor(person.id);
     await deleteAllLoginTokensForEmail(trx, person.email);
     await updatePerson(
       trx,
@@ -175,7 +227,13 @@ export async function eraseMe(deps: AccountDeps, actor: Actor, personId: string)
       action: 'person.erased',
       subjectType: 'person',
       subjectId: person.id,
-      after: { erasedAt: now.toISOString(), donationsAnonymised: donations, emailsRedacted: emails, rolesRemoved: person.roles },
+      after: {
+        erasedAt: now.toISOString(),
+        donationsAnonymised: donations,
+        emailsRedacted: emails,
+        rolesRemoved: person.roles,
+        ...Object.assign({}, ...contributions.map((c) => c.audit ?? {})),
+      },
     });
     return {
       erased: [
@@ -183,12 +241,14 @@ export async function eraseMe(deps: AccountDeps, actor: Actor, personId: string)
         `your name, town and email address on ${donations} donation record(s)`,
         `the contents and recipient of ${emails} email(s) we sent you`,
         'your roles and every session (you are signed out everywhere)',
+        ...contributions.flatMap((c) => c.erased ?? []),
       ],
       kept: [
         'your entry in the register of members, if you are or were a member: the law requires the society to keep the register',
         'the amounts, dates and references of payments, in the accounts and the fighting-fund ledger (without your contact details)',
         'a public acknowledgement by name you asked for on a gift, as published in the fund ledger',
         'the audit log of changes made to records (who acted, what, when)',
+        ...contributions.flatMap((c) => c.kept ?? []),
       ],
       message: ERASURE_MESSAGE,
     };

@@ -5,8 +5,9 @@
  */
 import type { AppDeps } from '../app.js';
 import { recordAudit, type Actor } from '../admin/audit.service.js';
+import type { Transaction } from 'kysely';
 import type { Executor } from '../db/database.js';
-import type { EmailPreferences, Person, PostalAddress, RoleName } from '../db/schema.js';
+import type { DB, EmailPreferences, Person, PostalAddress, RoleName } from '../db/schema.js';
 import { AppError, notFound } from '../lib/errors.js';
 import {
   countPeopleWithRole,
@@ -89,8 +90,41 @@ export interface DetailsChange {
   emailPreferences?: EmailPreferences;
 }
 
-/** Changes a person's own details, audited with before and after. */
-export async function changePersonDetails(deps: PeopleDeps, actor: Actor, personId: string, change: DetailsChange): Promise<PersonView> {
+/** The details a person changes themselves, as audited in 'person.details_changed'. */
+export interface PersonDetails {
+  name: string | null;
+  postalAddress: PostalAddress | null;
+  emailPreferences: Required<EmailPreferences>;
+}
+
+/**
+ * Told when a person's own details really changed, inside the change's transaction
+ * (so a copy kept elsewhere, such as the register of members, moves with it or not at all).
+ */
+export type PersonDetailsListener = (
+  trx: Transaction<DB>,
+  actor: Actor,
+  personId: string,
+  before: PersonDetails,
+  after: PersonDetails,
+) => Promise<void>;
+
+/** The email address an erased person's records carry: '.invalid' (RFC 2606) is never delivered to. */
+export function erasedEmailFor(personId: string): string {
+  return `erased-${personId}@erased.invalid`;
+}
+
+/**
+ * Changes a person's own details, audited with before and after; `onChanged` runs in the
+ * same transaction after the audit entry, only when something actually changed.
+ */
+export async function changePersonDetails(
+  deps: PeopleDeps,
+  actor: Actor,
+  personId: string,
+  change: DetailsChange,
+  onChanged?: PersonDetailsListener,
+): Promise<PersonView> {
   return deps.db.transaction().execute(async (trx) => {
     const before = await findPersonById(trx, personId, { forUpdate: true });
     if (!before || before.erased_at) throw notFound('That person', 'person_not_found');
@@ -111,12 +145,13 @@ export async function changePersonDetails(deps: PeopleDeps, actor: Actor, person
         before: beforeView,
         after: afterView,
       });
+      await onChanged?.(trx, actor, personId, beforeView, afterView);
     }
     return personView(after);
   });
 }
 
-function detailsOf(p: Person) {
+function detailsOf(p: Person): PersonDetails {
   const view = personView(p);
   return { name: view.name, postalAddress: view.postalAddress, emailPreferences: view.emailPreferences };
 }

@@ -47,7 +47,7 @@ type AllotDeps = Pick<AppDeps, 'config' | 'clock' | 'logger'>;
 export const REFUND_SHARE_PAYMENT_TASK = 'shares:refund-payment';
 
 /** Why a paid application was not honoured (stored on the application, told to the applicant). */
-export type RefusalReason = 'holding_cap_exceeded' | 'applicant_ceased' | 'applicant_mismatch' | 'amount_mismatch';
+export type RefusalReason = 'holding_cap_exceeded' | 'applicant_ceased' | 'applicant_mismatch' | 'amount_mismatch' | 'applicant_erased';
 
 const refusalExplanations: Record<RefusalReason, (a: ShareApplication, max: string) => string> = {
   holding_cap_exceeded: (_a, max) =>
@@ -56,6 +56,7 @@ const refusalExplanations: Record<RefusalReason, (a: ShareApplication, max: stri
   applicant_mismatch: (a) =>
     `Your email address now belongs to a member who is ${a.applicant_kind === 'person' ? 'an organisation' : 'a person'}, so we could not add these shares.`,
   amount_mismatch: () => 'The amount we received did not match the shares applied for.',
+  applicant_erased: () => 'You asked us to erase your details before your payment reached us, so we could not enter you in the register.',
 };
 
 /** The PaymentHandler the webhook dispatcher calls for purpose 'share_application'. */
@@ -158,6 +159,8 @@ export async function allotOnPayment(deps: AllotDeps, trx: Executor, application
 
 async function refusalFor(deps: AllotDeps, trx: Executor, application: ShareApplication, payment: PaidPayment): Promise<RefusalReason | null> {
   if (payment.amount !== application.amount || payment.currency.toUpperCase() !== application.currency.trim()) return 'amount_mismatch';
+  // Erasure is refused while money is on its way, but an erased application left nothing to enter in the register.
+  if (application.erased_at) return 'applicant_erased';
   let member: Member | undefined;
   if (application.member_id) {
     member = await findMember(trx, application.member_id);

@@ -1,7 +1,7 @@
 /** SQL for share applications and the money Stripe gave back on their payments. */
-import { sql, type Insertable, type Updateable } from 'kysely';
+import { sql, type ExpressionBuilder, type Insertable, type Updateable } from 'kysely';
 import type { Executor } from '../db/database.js';
-import type { SharePaymentReturn, ShareApplication, ShareApplicationsTable, SharePaymentReturnsTable } from '../db/schema.js';
+import type { DB, SharePaymentReturn, ShareApplication, ShareApplicationsTable, SharePaymentReturnsTable } from '../db/schema.js';
 
 /** Statuses of applications whose money may still arrive: they count toward the holding cap. */
 export const AWAITING_PAYMENT = ['pending', 'processing'] as const;
@@ -89,4 +89,56 @@ export async function sumPaymentReturns(db: Executor, applicationId: string): Pr
 
 export async function listPaymentReturns(db: Executor, applicationId: string): Promise<SharePaymentReturn[]> {
   return db.selectFrom('share_payment_returns').selectAll().where('application_id', '=', applicationId).orderBy('id').execute();
+}
+
+/** What an erased applicant's name and address read as: the columns stay NOT NULL. */
+export const ERASED_TEXT = '[erased]';
+
+/**
+ * Erases the applicant's details on every application of the person not erased yet:
+ * everything personal on applications that never led to an allotment; only the date of
+ * birth and email on those that did (their name and address are the record the register
+ * entry was made from, and the register must be kept). Amounts, statuses and Stripe
+ * references stay: they are accounting records. Counts each kind.
+ */
+export async function eraseApplicantDetails(
+  db: Executor,
+  personId: string,
+  placeholderEmail: string,
+  now: Date,
+): Promise<{ withoutMembership: number; withMembership: number }> {
+  const allotted = (eb: ExpressionBuilder<DB, 'share_applications'>) =>
+    eb.exists(
+      eb
+        .selectFrom('share_transactions as t')
+        .select('t.id')
+        .whereRef('t.application_id', '=', 'share_applications.id')
+        .where('t.kind', '=', 'allotment'),
+    );
+  const withoutMembership = await db
+    .updateTable('share_applications')
+    .set({
+      name: ERASED_TEXT,
+      email: placeholderEmail,
+      address_line1: ERASED_TEXT,
+      address_line2: null,
+      town: ERASED_TEXT,
+      postcode: ERASED_TEXT,
+      country: ERASED_TEXT,
+      date_of_birth: null,
+      erased_at: now,
+      updated_at: now,
+    })
+    .where('person_id', '=', personId)
+    .where('erased_at', 'is', null)
+    .where((eb) => eb.not(allotted(eb)))
+    .executeTakeFirst();
+  const withMembership = await db
+    .updateTable('share_applications')
+    .set({ email: placeholderEmail, date_of_birth: null, erased_at: now, updated_at: now })
+    .where('person_id', '=', personId)
+    .where('erased_at', 'is', null)
+    .where((eb) => allotted(eb))
+    .executeTakeFirst();
+  return { withoutMembership: Number(withoutMembership.numUpdatedRows), withMembership: Number(withMembership.numUpdatedRows) };
 }

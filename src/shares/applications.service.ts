@@ -5,14 +5,18 @@
  * only then is the applicant sent to Stripe Checkout.
  */
 import type { AppDeps } from '../app.js';
+import type { Executor } from '../db/database.js';
 import { AppError } from '../lib/errors.js';
 import { formatMoney } from '../lib/money.js';
 import { createCheckout } from '../payments/checkout.service.js';
-import { findOrCreatePersonByEmail } from '../members/people.service.js';
+import { erasedEmailFor, findOrCreatePersonByEmail } from '../members/people.service.js';
 import {
+  AWAITING_PAYMENT,
+  eraseApplicantDetails,
   expirePendingCreatedBefore,
   findApplication,
   insertApplication,
+  listApplicationsForPerson,
   lockPersonHolding,
   sumAwaitingPayment,
   updateApplication,
@@ -198,4 +202,35 @@ export async function expireStaleApplications(deps: SharesDeps): Promise<number>
   const expired = await expirePendingCreatedBefore(deps.db, new Date(now.getTime() - STALE_APPLICATION_MS), now);
   if (expired.length > 0) deps.logger.info({ count: expired.length }, 'stale share applications expired');
   return expired.length;
+}
+
+export interface ApplicationsErasure {
+  /** Applications that never led to membership: name, address, email and date of birth erased. */
+  withoutMembership: number;
+  /** Applications that admitted the person or added to their holding: date of birth and email erased. */
+  withMembership: number;
+}
+
+/**
+ * A person's erasure request, for their share applications: call it inside the erasure's
+ * transaction. Refused (409 application_awaiting_payment) while an application's money may
+ * still arrive, since an allotment needs the applicant's name and address for the register.
+ * The register of members and share transactions are never touched. Not audited here: the
+ * counts go into the erasure's own audit entry ('person.erased'), one entry for one request.
+ */
+export async function eraseApplicationsOfPerson(deps: Pick<AppDeps, 'clock'>, trx: Executor, personId: string): Promise<ApplicationsErasure> {
+  // The lock new applications and allotments take: none can slip in between the check and the erasure.
+  await lockPersonHolding(trx, personId);
+  const awaiting = await listApplicationsForPerson(trx, personId, AWAITING_PAYMENT);
+  if (awaiting.length > 0) {
+    throw new AppError<SharesErrorCode>({
+      code: 'application_awaiting_payment',
+      status: 409,
+      message:
+        'You have a share application whose payment is still under way. Please ask again once it has been paid or has expired ' +
+        '(an unpaid checkout expires within a day; a Direct Debit takes a few working days).',
+      details: { applications: awaiting.map((a) => ({ id: a.id, status: a.status })) },
+    });
+  }
+  return eraseApplicantDetails(trx, personId, erasedEmailFor(personId), deps.clock.now());
 }

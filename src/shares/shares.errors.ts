@@ -11,4 +11,5 @@ export type SharesErrorCode =
   | 'below_minimum_holding'
   | 'withdrawal_not_found'
   | 'invalid_transition'
-  | 'insufficient_holding';
+  | 'insufficient_holding'
+  | 'application_awaiting_payment';
