@@ -7,7 +7,7 @@
 import type { Response } from 'express';
 import { DateTime } from 'luxon';
 import type { AppDeps } from '../app.js';
-import { renderPage } from '../lib/pages.js';
+import { formErrorSummary, renderPage } from '../lib/pages.js';
 import { findCampaignBySlug } from './campaigns.service.js';
 import { fundSummariesFor, type FundSummary } from './fund-summary.service.js';
 import { listAcknowledgements } from './ledger.service.js';
@@ -47,9 +47,7 @@ export async function renderDonatePage(deps: AppDeps, res: Response, options: Do
     href: `/donate?amount=${pounds}&campaign=${encodeURIComponent(campaign)}`,
     selected: values.amount === String(pounds),
   }));
-  const errorList = (Object.entries(errors) as [DonateFormField, string | undefined][])
-    .filter((e): e is [DonateFormField, string] => typeof e[1] === 'string' && e[1].length > 0)
-    .map(([field, message]) => ({ field: field === 'campaign' ? 'amount' : field, message }));
+  const errorList = formErrorSummary(errors, { campaign: 'amount' });
   res.setHeader('Cache-Control', 'no-store');
   await renderPage(
     deps,

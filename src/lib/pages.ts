@@ -31,6 +31,20 @@ export function pageEngine(cache: boolean): Liquid {
   return engine;
 }
 
+/**
+ * A form page's error summary: one entry per field that has a message, linking to
+ * that field. `fieldFor` points messages about something without an input of its
+ * own (the campaign, the whole form) at the field the reader should go to.
+ */
+export function formErrorSummary(
+  errors: Partial<Record<string, string>>,
+  fieldFor: Record<string, string> = {},
+): { field: string; message: string }[] {
+  return Object.entries(errors)
+    .filter((e): e is [string, string] => typeof e[1] === 'string' && e[1].length > 0)
+    .map(([field, message]) => ({ field: fieldFor[field] ?? field, message }));
+}
+
 /** What every page's layout sees, besides the page's own variables. */
 export function layoutVars(deps: Pick<AppDeps, 'config' | 'clock'>): Record<string, unknown> {
   const { config } = deps;

@@ -7,7 +7,7 @@ import { Router, type RequestHandler } from 'express';
 import type { AppDeps } from '../app.js';
 import { parseInput } from '../lib/http.js';
 import { errorResponses, type ZodOpenApiPathsObject } from '../lib/openapi.js';
-import { renderPage } from '../lib/pages.js';
+import { formErrorSummary, renderPage } from '../lib/pages.js';
 import { currentActor, currentPerson, findCurrentPerson, optionalSession, requireSession } from './access.js';
 import { detailsForm, erasureForm, erasureRequest, erasureResponse, meResponse, updateMeRequest } from './account.schemas.js';
 import { accountPageData, eraseMe, exportMyData, getMe, submitDetailsForm, updateMe, type AccountContributor } from './account.service.js';
@@ -76,7 +76,7 @@ export function accountRouter(deps: AppDeps, contributors: readonly AccountContr
       deps,
       res,
       'account',
-      { title: 'Your account', me, values: { ...result.values, fundAppeals: result.values.fundAppeals === 'on', societyNews: result.values.societyNews === 'on' }, errors: result.errors, errorList: Object.entries(result.errors).map(([field, message]) => ({ field, message })), sections, csrf: csrfTokenFor(deps.config, req) },
+      { title: 'Your account', me, values: { ...result.values, fundAppeals: result.values.fundAppeals === 'on', societyNews: result.values.societyNews === 'on' }, errors: result.errors, errorList: formErrorSummary(result.errors), sections, csrf: csrfTokenFor(deps.config, req) },
       422,
     );
   });

@@ -7,7 +7,7 @@
 import type { Response } from 'express';
 import type { AppDeps } from '../app.js';
 import { AppError } from '../lib/errors.js';
-import { renderPage } from '../lib/pages.js';
+import { formErrorSummary, renderPage } from '../lib/pages.js';
 import { applyForShares, readableMoney, type ApplicationContext } from './applications.service.js';
 import type { SharesErrorCode } from './shares.errors.js';
 import { shareApplicationRequest, type ShareApplicationForm } from './shares.schemas.js';
@@ -47,9 +47,7 @@ export async function renderSharesPage(deps: AppDeps, res: Response, options: Sh
   const { shares, society } = config;
   const errors = options.errors ?? {};
   const values = { kind: 'person', country: 'United Kingdom', ...options.values };
-  const errorList = Object.entries(errors)
-    .filter((e): e is [SharesFormField, string] => typeof e[1] === 'string' && e[1].length > 0)
-    .map(([field, message]) => ({ field: field === 'form' ? 'shares' : field, message }));
+  const errorList = formErrorSummary(errors, { form: 'shares' });
   res.setHeader('Cache-Control', 'no-store');
   await renderPage(
     deps,
