@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { buildApp, type AppDeps } from '../src/app.js';
+import { buildApp, buildPaymentHandlers, type AppDeps } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { adminQuery, withDatabase } from '../src/db/admin.js';
 import { connectDatabase, type DatabaseHandle } from '../src/db/database.js';
@@ -18,6 +18,7 @@ import { systemClock } from '../src/lib/clock.js';
 import { createLogger } from '../src/lib/logger.js';
 import { freePort } from '../src/lib/net.js';
 import { createStripeClient } from '../src/payments/stripe-client.js';
+import { createStripeInbox } from '../src/payments/stripe-inbox.js';
 
 export const BENCH_WEBHOOK_SECRET = 'whsec_bench_reader_coop';
 
@@ -91,6 +92,9 @@ export async function startBenchApp(database: ScratchDatabase, env: Record<strin
     stripe: createStripeClient({ secretKey: config.stripe.secretKey!, apiBase: config.stripe.apiBase }),
     stripeWebhookSecret: BENCH_WEBHOOK_SECRET,
   };
+  // As service.ts runs it: recorded events are applied at once, and the queue is polled every second.
+  const stripeInbox = (deps.stripeInbox = createStripeInbox(deps, buildPaymentHandlers(deps)));
+  stripeInbox.start();
   const server = buildApp(deps).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   return {
@@ -99,6 +103,7 @@ export async function startBenchApp(database: ScratchDatabase, env: Record<strin
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stripeInbox.stop();
       await fs.rm(dataDir, { recursive: true, force: true });
     },
   };

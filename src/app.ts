@@ -27,6 +27,7 @@ import { redactSecretsInUrl } from './members/session.service.js';
 import { checkoutPagesOpenApi, checkoutPagesRouter } from './payments/checkout.routes.js';
 import type { PaymentHandlers } from './payments/payment-handlers.js';
 import type { StripeSandbox } from './payments/sandbox/sandbox.js';
+import { createStripeInbox, type StripeInbox } from './payments/stripe-inbox.js';
 import { webhookOpenApi, webhookRouter } from './payments/webhooks.routes.js';
 import { createSharePaymentHandler } from './shares/allotment.service.js';
 import { sharesAccountContributor } from './shares/shares-account.js';
@@ -43,11 +44,17 @@ export interface AppDeps {
   stripeWebhookSecret: string;
   /** The built-in Stripe stand-in, mounted under /sandbox; only in sandbox mode (no Stripe keys). */
   sandbox?: StripeSandbox;
+  /**
+   * Records webhook events and applies them (payments/stripe-inbox.ts). Given by whoever
+   * runs the app, to start, drain and stop it; otherwise buildApp makes one that applies
+   * what it records but never polls.
+   */
+  stripeInbox?: StripeInbox;
 }
 
 /**
- * Who acts on a confirmed payment, by checkout purpose. The webhook router and
- * the Stripe-event retry task (tasks.ts) both use this one registry.
+ * Who acts on a confirmed payment, by checkout purpose. The webhook inbox's
+ * processor and the Stripe-event retry task (tasks.ts) both use this one registry.
  */
 export function buildPaymentHandlers(deps: AppDeps): PaymentHandlers {
   const paymentHandlers: PaymentHandlers = {
@@ -84,6 +91,11 @@ export function buildApp(deps: AppDeps): Express {
   // The fund's figures, asked for by every page of the newspaper: served from an in-process
   // cache ahead of the request log and helmet (see fund.routes.ts), like the health checks.
   app.use(fundFiguresRouter(deps));
+
+  // Stripe's webhook deliveries, also ahead of the request log and helmet: the route logs each
+  // delivery itself (event id, outcome), and a burst of them must be recorded fast. Before any
+  // JSON body parser too: the signature covers the raw bytes.
+  app.use(webhookRouter(deps, deps.stripeInbox ?? createStripeInbox(deps, buildPaymentHandlers(deps))));
 
   app.use(
     pinoHttp({
@@ -135,10 +147,8 @@ export function buildApp(deps: AppDeps): Express {
     }
   });
 
-  // Components mount their routers here (webhooks before any JSON body parser: they need the raw body).
+  // Components mount their routers here (the webhook route is mounted first, above).
   const openApiPaths: ZodOpenApiPathsObject[] = [healthOpenApi];
-  const paymentHandlers = buildPaymentHandlers(deps);
-  app.use(webhookRouter(deps, paymentHandlers));
   openApiPaths.push(webhookOpenApi);
   // The sandbox parses its own (form-encoded, Stripe-style) bodies.
   if (deps.sandbox && config.stripe.sandbox) app.use('/sandbox', deps.sandbox.router);

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { run as runWorker, type Runner } from 'graphile-worker';
 import type { Config } from './config.js';
-import { buildApp, type AppDeps } from './app.js';
+import { buildApp, buildPaymentHandlers, type AppDeps } from './app.js';
 import { connectDatabase, type DatabaseHandle } from './db/database.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrateToLatest } from './db/migrator.js';
@@ -19,6 +19,7 @@ import { workerLogger } from './lib/jobs.js';
 import type { Logger } from './lib/logger.js';
 import { createStripeSandbox, type StripeSandbox } from './payments/sandbox/sandbox.js';
 import { createStripeClient } from './payments/stripe-client.js';
+import { createStripeInbox, type StripeInbox } from './payments/stripe-inbox.js';
 import { withAuthSecret } from './members/auth-keys.js';
 import { buildTaskList, crontab } from './tasks.js';
 
@@ -60,11 +61,13 @@ export async function startService(givenConfig: Config, logger: Logger, options:
   // Stripe stand-in is served by this same app under /sandbox and signs events with the sandbox secret.
   let sandbox: StripeSandbox | undefined;
   let stripeApiBase = config.stripe.apiBase;
+  let stripeInbox: StripeInbox | undefined;
   if (config.stripe.sandbox) {
     const local = `http://127.0.0.1:${port}`;
     sandbox = createStripeSandbox({
       pagesUrl: `${config.publicUrl}/sandbox`,
-      webhook: { url: `${local}/webhooks/stripe`, secret: stripeWebhookSecret },
+      // The checkout page waits until the payment is applied, so the success page shows it confirmed.
+      webhook: { url: `${local}/webhooks/stripe`, secret: stripeWebhookSecret, settled: async () => stripeInbox?.drain() },
       clock,
       logger: logger.child({ component: 'sandbox' }),
     });
@@ -73,6 +76,7 @@ export async function startService(givenConfig: Config, logger: Logger, options:
   const stripe = createStripeClient({ secretKey: stripeSecretKey, apiBase: stripeApiBase });
 
   const deps: AppDeps = { config, db: database.db, clock, logger, stripe, stripeWebhookSecret, ...(sandbox ? { sandbox } : {}) };
+  stripeInbox = deps.stripeInbox = createStripeInbox(deps, buildPaymentHandlers(deps));
   const app = buildApp(deps);
   // Attached in the same tick as 'listening' resolved: no request can have arrived before.
   server.on('request', app);
@@ -87,6 +91,9 @@ export async function startService(givenConfig: Config, logger: Logger, options:
     logger: workerLogger(logger.child({ component: 'worker' })),
   });
 
+  // Also applies what was recorded but not applied before a restart.
+  stripeInbox.start();
+
   logger.info({ url: config.publicUrl, port }, 'reader-coop is listening');
 
   let stopping: Promise<void> | undefined;
@@ -100,6 +107,7 @@ export async function startService(givenConfig: Config, logger: Logger, options:
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await closed;
+      await stripeInbox.stop();
       await worker.stop();
       await database.close();
       await embedded?.stop();

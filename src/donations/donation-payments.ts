@@ -35,7 +35,9 @@ export function donationPaymentHandler(deps: DonationDeps): PaymentHandler {
     });
     if (previousStatus !== 'paid') deps.logger.info({ donationId: donation.id, amount: payment.amount }, 'donation paid');
     // Once per payment (its dedupe key too), in this transaction: no receipt without the booking.
-    if (booked.created) await queueDonationReceipt(deps, ctx.trx, { donation, entry: booked.entry, paymentIntentId: payment.paymentIntentId });
+    if (booked.created) {
+      await queueDonationReceipt(deps, ctx.trx, { donation, entry: booked.entry, campaign: booked.campaign, paymentIntentId: payment.paymentIntentId });
+    }
   }
 
   /** Books money going back; books the payment first when its own event has not been applied yet. */

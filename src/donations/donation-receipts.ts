@@ -8,9 +8,8 @@
 import type { Transaction } from 'kysely';
 import { DateTime } from 'luxon';
 import type { AppDeps } from '../app.js';
-import type { DB, Donation, LedgerEntry } from '../db/schema.js';
+import type { Campaign, DB, Donation, LedgerEntry } from '../db/schema.js';
 import { queueEmail } from '../email/outbox.service.js';
-import { findCampaignById } from '../fighting-fund/campaigns.service.js';
 import { formatMoney } from '../lib/money.js';
 
 type ReceiptDeps = Pick<AppDeps, 'config' | 'clock'>;
@@ -23,10 +22,9 @@ function longDate(at: Date, timeZone: string): string {
 export async function queueDonationReceipt(
   deps: ReceiptDeps,
   trx: Transaction<DB>,
-  input: { donation: Donation; entry: LedgerEntry; paymentIntentId: string },
+  input: { donation: Donation; entry: LedgerEntry; campaign: Pick<Campaign, 'title'>; paymentIntentId: string },
 ): Promise<void> {
-  const { donation, entry } = input;
-  const campaign = await findCampaignById(trx, entry.campaign_id);
+  const { donation, entry, campaign } = input;
   await queueEmail(deps, trx, {
     to: donation.email,
     template: 'donation-receipt',
@@ -36,7 +34,7 @@ export async function queueDonationReceipt(
       name: donation.name,
       amount: formatMoney(entry.amount, entry.currency.trim()),
       date: longDate(entry.given_at, deps.config.society.timeZone),
-      campaign: campaign?.title ?? '',
+      campaign: campaign.title,
       reference: donation.id,
       paymentReference: input.paymentIntentId,
       acknowledged: donation.acknowledge,

@@ -1,4 +1,5 @@
 /** SQL for the email outbox. */
+import { sql, type RawBuilder } from 'kysely';
 import type { Executor } from '../db/database.js';
 import type { Email, EmailAttachment } from '../db/schema.js';
 
@@ -17,9 +18,13 @@ export interface NewEmail {
   createdAt: Date;
 }
 
-/** Inserts the email; false when one with the same dedupe key exists already. */
-export async function insertEmail(db: Executor, email: NewEmail): Promise<boolean> {
-  const inserted = await db
+/**
+ * Inserts the email and, only if it was inserted, runs `alsoWhenInserted` (an SQL
+ * expression such as its send job's add_job call), in one statement. False when
+ * one with the same dedupe key exists already.
+ */
+export async function insertEmail(db: Executor, email: NewEmail, alsoWhenInserted?: RawBuilder<unknown>): Promise<boolean> {
+  const insert = db
     .insertInto('emails')
     .values({
       id: email.id,
@@ -36,7 +41,13 @@ export async function insertEmail(db: Executor, email: NewEmail): Promise<boolea
       created_at: email.createdAt,
     })
     .onConflict((oc) => oc.column('dedupe_key').doNothing())
-    .returning('id')
+    .returning('id');
+  if (!alsoWhenInserted) return (await insert.executeTakeFirst()) !== undefined;
+  // A set-returning call in FROM runs once per inserted row, so never for a duplicate.
+  const inserted = await db
+    .with('inserted', () => insert)
+    .selectFrom(['inserted', sql`lateral ${alsoWhenInserted}`.as('also')])
+    .select('inserted.id')
     .executeTakeFirst();
   return inserted !== undefined;
 }

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../app.js';
 import type { Executor } from '../db/database.js';
 import type { Email, EmailAttachment } from '../db/schema.js';
-import { addJob } from '../lib/jobs.js';
+import { addJobCall } from '../lib/jobs.js';
 import type { Logger } from '../lib/logger.js';
 import { findEmailIdByDedupeKey, insertEmail, listEmailsForPerson, lockEmail, markEmailSent, recordEmailFailure, redactEmailsForPerson } from './outbox.repository.js';
 import { renderEmail } from './render.js';
@@ -40,31 +40,33 @@ export interface QueueEmailInput {
 
 /** Renders and stores the email and adds its send job, all inside `trx`. */
 export async function queueEmail(deps: EmailDeps, trx: Executor, input: QueueEmailInput): Promise<{ emailId: string }> {
-  if (input.dedupeKey) {
-    const existing = await findEmailIdByDedupeKey(trx, input.dedupeKey);
-    if (existing) return { emailId: existing };
-  }
   const rendered = await renderEmail(deps.config, input.template, input.vars ?? {});
   const id = randomUUID();
-  const inserted = await insertEmail(trx, {
-    id,
-    personId: input.personId ?? null,
-    template: input.template,
-    to: input.to,
-    from: deps.config.mail.from,
-    subject: rendered.subject,
-    html: rendered.html,
-    text: rendered.text,
-    attachments: input.attachments ?? [],
-    messageId: `<${id}@${messageIdDomain(deps.config.publicUrl)}>`,
-    dedupeKey: input.dedupeKey ?? null,
-    createdAt: deps.clock.now(),
-  });
-  // Lost a race with a concurrent transaction queueing the same key: theirs stands.
-  if (!inserted) return { emailId: (await findEmailIdByDedupeKey(trx, input.dedupeKey!))! };
-  // job_key: at most one pending job per email, however often this is retried.
-  await addJob(trx, SEND_EMAIL_TASK, { emailId: id }, { jobKey: `send-email:${id}`, maxAttempts: 25 });
-  return { emailId: id };
+  // Insert first: a dedupe key seen before is the rare case, and costs the look-up only then.
+  const inserted = await insertEmail(
+    trx,
+    {
+      id,
+      personId: input.personId ?? null,
+      template: input.template,
+      to: input.to,
+      from: deps.config.mail.from,
+      subject: rendered.subject,
+      html: rendered.html,
+      text: rendered.text,
+      attachments: input.attachments ?? [],
+      messageId: `<${id}@${messageIdDomain(deps.config.publicUrl)}>`,
+      dedupeKey: input.dedupeKey ?? null,
+      createdAt: deps.clock.now(),
+    },
+    // Added by the same statement, only if the email was: job_key keeps one pending job per email.
+    addJobCall(SEND_EMAIL_TASK, { emailId: id }, { jobKey: `send-email:${id}`, maxAttempts: 25 }),
+  );
+  if (inserted) return { emailId: id };
+  // The key was queued before (or by a concurrent transaction, which ON CONFLICT waited for): that email stands.
+  const existing = input.dedupeKey ? await findEmailIdByDedupeKey(trx, input.dedupeKey) : undefined;
+  if (!existing) throw new Error(`email ${input.template} was not stored, and no email holds its dedupe key`);
+  return { emailId: existing };
 }
 
 function messageIdDomain(publicUrl: string): string {

@@ -1,7 +1,7 @@
 /** All SQL about the fighting-fund ledger. The table refuses UPDATE and DELETE, so there are none here. */
 import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
-import type { LedgerEntry, NewLedgerEntry } from '../db/schema.js';
+import type { Campaign, LedgerEntry, NewLedgerEntry } from '../db/schema.js';
 
 /** Kinds that bring money in: each such entry is one donation in `donationCount`. */
 export const MONEY_IN_KINDS = ['online_donation', 'supporter_payment', 'offline_gift'] as const;
@@ -14,6 +14,70 @@ export function insertStripeEntry(db: Executor, entry: NewLedgerEntry & { stripe
     .onConflict((oc) => oc.column('stripe_key').doNothing())
     .returningAll()
     .executeTakeFirst();
+}
+
+export type NewStripeMoneyInEntry = Omit<NewLedgerEntry, 'campaign_id' | 'given_at' | 'recorded_at'> & {
+  stripe_key: string;
+  given_at: Date;
+  recorded_at: Date;
+};
+
+/**
+ * The common case of a Stripe payment in one statement: books it to `campaignId`
+ * when that campaign runs at `given_at` in the entry's currency and the stripe_key
+ * is not booked yet, and returns the entry with its campaign. undefined when any of
+ * that does not hold (the caller then looks closer).
+ */
+export async function insertStripeEntryIntoCampaign(
+  db: Executor,
+  campaignId: string,
+  entry: NewStripeMoneyInEntry,
+): Promise<{ entry: LedgerEntry; campaign: Campaign } | undefined> {
+  const { rows } = await sql<LedgerEntry & CampaignColumns>`
+    with c as (
+      select * from campaigns
+       where id = ${campaignId}::uuid and starts_at <= ${entry.given_at}::timestamptz and deadline >= ${entry.given_at}::timestamptz
+         and currency = ${entry.currency}::char(3)
+    ), e as (
+      insert into ledger_entries (campaign_id, kind, amount, currency, given_at, recorded_at, source_ref, stripe_key, donation_id, acknowledged, donor_name, donor_town)
+      select c.id, ${entry.kind}::text, ${entry.amount}::int8, ${entry.currency}::char(3), ${entry.given_at}::timestamptz, ${entry.recorded_at}::timestamptz,
+             ${entry.source_ref}::text, ${entry.stripe_key}::text, ${entry.donation_id ?? null}::uuid, ${entry.acknowledged ?? false}::boolean,
+             ${entry.donor_name ?? null}::text, ${entry.donor_town ?? null}::text
+        from c
+      on conflict (stripe_key) do nothing
+      returning *
+    )
+    select e.*, c.slug as c_slug, c.title as c_title, c.kind as c_kind, c.target as c_target, c.currency as c_currency,
+           c.starts_at as c_starts_at, c.deadline as c_deadline, c.created_at as c_created_at
+      from e cross join c`.execute(db);
+  const row = rows[0];
+  if (!row) return undefined;
+  const { c_slug, c_title, c_kind, c_target, c_currency, c_starts_at, c_deadline, c_created_at, ...inserted } = row;
+  return {
+    entry: inserted,
+    campaign: {
+      id: inserted.campaign_id,
+      slug: c_slug,
+      title: c_title,
+      kind: c_kind,
+      target: c_target,
+      currency: c_currency,
+      starts_at: c_starts_at,
+      deadline: c_deadline,
+      created_at: c_created_at,
+    },
+  };
+}
+
+interface CampaignColumns {
+  c_slug: string;
+  c_title: string;
+  c_kind: Campaign['kind'];
+  c_target: number;
+  c_currency: string;
+  c_starts_at: Date;
+  c_deadline: Date;
+  c_created_at: Date;
 }
 
 export function findEntryByStripeKey(db: Executor, stripeKey: string): Promise<LedgerEntry | undefined> {

@@ -40,26 +40,19 @@ export interface StripeMoneyIn {
   donorTown?: string | null;
 }
 
+/** A new booking carries the campaign it went to (for the receipt); an existing one is returned as it is. */
+export type BookedMoneyIn = { entry: LedgerEntry; created: true; campaign: Campaign } | { entry: LedgerEntry; created: false };
+
 /**
  * Books money given through Stripe to the campaign current when it was given.
  * Returns the existing entry (created: false) when the stripeKey is booked already.
  */
-export async function bookStripeMoneyIn(
-  deps: FundDeps,
-  trx: Transaction<DB>,
-  input: StripeMoneyIn,
-): Promise<{ entry: LedgerEntry; created: boolean }> {
+export async function bookStripeMoneyIn(deps: FundDeps, trx: Transaction<DB>, input: StripeMoneyIn): Promise<BookedMoneyIn> {
   assertPositiveAmount(input.amount);
-  const already = await ledger.findEntryByStripeKey(trx, input.stripeKey);
-  if (already) return { entry: already, created: false };
-
-  const campaign = await campaignForGift(deps, trx, input.givenAt, input.requestedCampaignId ?? null);
   const currency = input.currency.toUpperCase();
-  assertSameCurrency(currency, campaign.currency, input.stripeKey);
   const name = input.acknowledged ? cleanText(input.donorName) : null;
   const town = input.acknowledged ? cleanText(input.donorTown) : null;
-  const inserted = await ledger.insertStripeEntry(trx, {
-    campaign_id: campaign.id,
+  const row = {
     kind: input.kind,
     amount: input.amount,
     currency,
@@ -71,8 +64,26 @@ export async function bookStripeMoneyIn(
     acknowledged: input.acknowledged,
     donor_name: name,
     donor_town: town,
-  });
-  return settle(trx, input.stripeKey, inserted);
+  };
+  if (input.requestedCampaignId) {
+    // Nearly always the gift lands in the campaign it was made for, and is new: one round trip.
+    const booked = await ledger.insertStripeEntryIntoCampaign(trx, input.requestedCampaignId, row);
+    if (booked) {
+      invalidateFundCache();
+      return { ...booked, created: true };
+    }
+  }
+  const already = await ledger.findEntryByStripeKey(trx, input.stripeKey);
+  if (already) return { entry: already, created: false };
+
+  const campaign = await campaignForGift(deps, trx, input.givenAt, input.requestedCampaignId ?? null);
+  assertSameCurrency(currency, campaign.currency, input.stripeKey);
+  const inserted = await ledger.insertStripeEntry(trx, { ...row, campaign_id: campaign.id });
+  if (inserted) {
+    invalidateFundCache();
+    return { entry: inserted, created: true, campaign };
+  }
+  return { entry: await bookedMeanwhile(trx, input.stripeKey), created: false };
 }
 
 export interface StripeMoneyBack {
@@ -130,10 +141,14 @@ async function settle(trx: Executor, stripeKey: string, inserted: LedgerEntry | 
     invalidateFundCache();
     return { entry: inserted, created: true };
   }
-  // Another transaction booked the same key between our look-up and our insert; ON CONFLICT waited for it.
+  return { entry: await bookedMeanwhile(trx, stripeKey), created: false };
+}
+
+/** Another transaction booked the same key between our look-up and our insert; ON CONFLICT waited for it. */
+async function bookedMeanwhile(trx: Executor, stripeKey: string): Promise<LedgerEntry> {
   const existing = await ledger.findEntryByStripeKey(trx, stripeKey);
   if (!existing) throw new Error(`ledger entry ${stripeKey} conflicted but cannot be found`);
-  return { entry: existing, created: false };
+  return existing;
 }
 
 /** The requested campaign if `givenAt` falls inside it, else the campaign current at `givenAt`. */

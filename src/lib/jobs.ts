@@ -4,7 +4,7 @@
  * it was committed (the transactional outbox).
  */
 import { Logger as WorkerLogger } from 'graphile-worker';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { Logger } from './logger.js';
 
 export interface AddJobOptions {
@@ -21,14 +21,22 @@ export async function addJob(
   payload: Record<string, unknown>,
   options: AddJobOptions = {},
 ): Promise<void> {
-  await sql`select graphile_worker.add_job(
+  await sql`select ${addJobCall(taskIdentifier, payload, options)}`.execute(db);
+}
+
+/**
+ * The add_job call as an SQL expression, to add a job from inside another
+ * statement (e.g. only for the rows an INSERT ... RETURNING produced) in one round trip.
+ */
+export function addJobCall(taskIdentifier: string, payload: Record<string, unknown>, options: AddJobOptions = {}): RawBuilder<unknown> {
+  return sql`graphile_worker.add_job(
       identifier => ${taskIdentifier}::text,
       payload => ${JSON.stringify(payload)}::json,
       queue_name => ${options.queueName ?? null}::text,
       run_at => ${options.runAt ?? null}::timestamptz,
       max_attempts => ${options.maxAttempts ?? null}::int,
       job_key => ${options.jobKey ?? null}::text
-    )`.execute(db);
+    )`;
 }
 
 /** graphile-worker's logger, speaking through pino (or silent without one). */

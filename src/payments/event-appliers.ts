@@ -1,12 +1,12 @@
 /**
- * What each Stripe event type does to our records. The webhook service calls
- * `dispatchEvent` inside the event's transaction; an applier finds our record
+ * What each Stripe event type does to our records. The inbox's processor
+ * (webhooks.service.ts) calls `dispatchEvent` inside the event's transaction; an applier finds our record
  * ONLY through ids we gave Stripe (the stored session id, client_reference_id,
  * metadata.checkout_id, the stored PaymentIntent id), never by email, and hands the
  * event to the PaymentHandler of that record's purpose. Events about objects we did
  * not create (a Stripe account shared with a shop) are 'ignored'.
  *
- * A thrown error rolls the whole event back; the webhook service then records the
+ * A thrown error rolls the whole event back; the processor then records the
  * failure and queues a retry. So appliers may throw freely, but must never leave
  * half an event applied outside the transaction.
  */
@@ -40,7 +40,7 @@ export type EventApplier = (ctx: DispatchContext) => Promise<EventOutcome>;
 /**
  * Stripe calls made while the event's transaction holds its locks: short, and not
  * retried here. A slow or failing call fails the event, which our retry job applies later,
- * so the webhook still answers within Stripe's patience and no lock is held for long.
+ * so the processor's queue keeps moving and no lock is held for long.
  */
 const INLINE_CALL = { timeout: 1500, maxNetworkRetries: 0 } as const;
 

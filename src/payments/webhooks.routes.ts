@@ -1,17 +1,28 @@
 /** POST /webhooks/stripe: Stripe's endpoint. Mounted before any JSON body parser: the signature covers the raw bytes. */
-import express, { Router } from 'express';
+import express, { Router, type ErrorRequestHandler } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../app.js';
 import { errorResponses, type ZodOpenApiPathsObject } from '../lib/openapi.js';
-import type { PaymentHandlers } from './payment-handlers.js';
+import type { StripeInbox } from './stripe-inbox.js';
 import { receiveStripeEvent } from './webhooks.service.js';
 
-export function webhookRouter(deps: AppDeps, handlers: PaymentHandlers): Router {
+/**
+ * Mounted ahead of the request log (app.ts), so it logs each delivery itself: one
+ * line per event recorded, a warning per delivery refused or not stored.
+ */
+export function webhookRouter(deps: AppDeps, inbox: StripeInbox): Router {
   const router = Router();
+  const log = deps.logger.child({ route: 'POST /webhooks/stripe' });
   router.post('/webhooks/stripe', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    res.json(await receiveStripeEvent(deps, handlers, raw, req.get('stripe-signature')));
+    const receipt = await receiveStripeEvent(deps, inbox, raw, req.get('stripe-signature'));
+    log.info({ eventId: receipt.eventId, outcome: receipt.outcome }, 'stripe event received');
+    res.json(receipt);
   });
+  router.use('/webhooks/stripe', ((err, req, _res, next) => {
+    log.warn({ err, ip: req.ip }, 'stripe webhook delivery not recorded');
+    next(err);
+  }) satisfies ErrorRequestHandler);
   return router;
 }
 
@@ -19,8 +30,8 @@ const webhookReceipt = z
   .object({
     received: z.literal(true),
     eventId: z.string(),
-    outcome: z.enum(['applied', 'ignored', 'duplicate', 'queued']).meta({
-      description: "'queued': the event is recorded but its handler failed; our own retry job will apply it",
+    outcome: z.enum(['recorded', 'duplicate']).meta({
+      description: "'recorded': stored now, and applied right after by the service's processor; 'duplicate': this event id had been received before",
     }),
   })
   .meta({ id: 'WebhookReceipt' });

@@ -1,22 +1,28 @@
 /**
- * The Stripe webhook inbox. Each event is verified, stored once (keyed by its id)
- * and applied in ONE transaction with its result row, so an event is applied
- * exactly once however often, in whatever order and on however many instances
- * Stripe delivers it. A failing handler rolls back; the event is then stored
- * with a failure row and a retry job, and Stripe still gets its 2xx.
+ * The Stripe webhook inbox. POST /webhooks/stripe verifies an event and records
+ * it durably (stored once, keyed by its id, with a queue row) before answering
+ * 2xx; the processor (stripe-inbox.ts) then applies each queued event in ONE
+ * transaction with its result row, so an event is applied exactly once however
+ * often, in whatever order and on however many instances Stripe delivers it. A
+ * failing handler rolls back; the failure is then recorded and a retry job
+ * (graphile-worker, with backoff) applies the event later.
  */
+import type { Transaction } from 'kysely';
 import type Stripe from 'stripe';
 import type { AppDeps } from '../app.js';
+import type { DB } from '../db/schema.js';
 import { AppError } from '../lib/errors.js';
 import { addJob } from '../lib/jobs.js';
 import { dispatchEvent, type EventOutcome } from './event-appliers.js';
 import type { PaymentHandlers } from './payment-handlers.js';
+import type { StripeInbox } from './stripe-inbox.js';
 import {
+  claimQueuedEvents,
+  dequeueEvent,
   findEventPayload,
   findEventResult,
-  insertEvent,
   insertEventFailure,
-  insertEventResult,
+  insertEventResults,
   lockEvent,
 } from './webhooks.repository.js';
 
@@ -27,26 +33,92 @@ export const RETRY_STRIPE_EVENT_TASK = 'process-stripe-event';
 export interface WebhookReceipt {
   received: true;
   eventId: string;
-  /** 'duplicate' when the event had been applied before; 'queued' when it failed and waits for our retry. */
-  outcome: 'applied' | 'ignored' | 'duplicate' | 'queued';
+  /** 'recorded': stored now, and applied next by the processor; 'duplicate': this event id had been received before. */
+  outcome: 'recorded' | 'duplicate';
 }
 
-/** POST /webhooks/stripe: verifies, records and applies one event. */
+/** POST /webhooks/stripe: verifies the event and records it durably; applying it is the processor's work. */
 export async function receiveStripeEvent(
   deps: AppDeps,
-  handlers: PaymentHandlers,
+  inbox: Pick<StripeInbox, 'record'>,
   rawBody: Buffer,
   signature: string | undefined,
 ): Promise<WebhookReceipt> {
   const event = verifyEvent(deps, rawBody, signature);
+  // Rejects when it could not be stored: the error answers 5xx, and Stripe delivers again.
+  const outcome = await inbox.record(event, rawBody);
+  return { received: true, eventId: event.id, outcome };
+}
+
+/**
+ * The processor's step: applies up to `limit` of the oldest queued events that no
+ * one else holds, in one transaction with their result rows. When one of them
+ * fails, all are rolled back: the failing one is recorded as failed and handed to
+ * the retry job (which backs off), the others are queued again for the next step.
+ * So a failure never blocks the queue. `more`: there may be more to take now.
+ */
+export async function applyQueuedEvents(deps: AppDeps, handlers: PaymentHandlers, limit: number): Promise<{ taken: number; more: boolean }> {
+  let claimed = 0;
+  let failing: Stripe.Event | undefined;
+  let done: { event: Stripe.Event; result: EventOutcome & { duplicate: boolean } }[];
   try {
-    const result = await applyEvent(deps, handlers, event);
-    return { received: true, eventId: event.id, outcome: result.duplicate ? 'duplicate' : result.outcome };
+    done = await deps.db.transaction().execute(async (trx) => {
+      const events = await claimQueuedEvents(trx, limit);
+      claimed = events.length;
+      const applied = [];
+      for (const { event, result } of events) {
+        // Applied already (by the retry job): taking the queue row away is all that is left to do.
+        if (result) {
+          applied.push({ event, result: { ...result, duplicate: true } });
+          continue;
+        }
+        failing = event;
+        applied.push({ event, result: { ...(await dispatchEvent({ deps, trx, handlers, event })), duplicate: false } });
+      }
+      failing = undefined;
+      const now = deps.clock.now();
+      await insertEventResults(
+        trx,
+        applied.filter((a) => !a.result.duplicate).map((a) => ({ eventId: a.event.id, outcome: a.result.outcome, note: a.result.note, now })),
+      );
+      return applied;
+    });
   } catch (err) {
-    deps.logger.warn({ err, eventId: event.id, type: event.type }, 'stripe event failed; queued for retry');
-    // If even this fails the error reaches Stripe as a 5xx, and Stripe retries the delivery.
-    await recordFailure(deps, event, err, { queueRetry: true });
-    return { received: true, eventId: event.id, outcome: 'queued' };
+    // Not even claimed (the database is away): the caller backs off and the events stay queued.
+    if (claimed === 0) throw err;
+    if (failing) {
+      deps.logger.warn({ err, eventId: failing.id, type: failing.type }, 'stripe event failed; queued for retry');
+      await recordFailure(deps, failing, err, { queueRetry: true });
+    } else {
+      // Failed outside any one event (writing the results, the commit): one per transaction, to find it.
+      for (let i = 0; i < claimed; i++) if (!(await applyNextQueuedEvent(deps, handlers))) break;
+    }
+    return { taken: claimed, more: true };
+  }
+  for (const { event, result } of done) logProcessed(deps, event, result);
+  // Fewer than asked for: the queue held no more that was free when we looked.
+  return { taken: done.length, more: done.length === limit };
+}
+
+/** One queued event in its own transaction; false when none was waiting. */
+async function applyNextQueuedEvent(deps: AppDeps, handlers: PaymentHandlers): Promise<boolean> {
+  let claimed: Stripe.Event | undefined;
+  try {
+    const result = await deps.db.transaction().execute(async (trx) => {
+      const next = (await claimQueuedEvents(trx, 1))[0];
+      if (!next) return undefined;
+      claimed = next.event;
+      if (next.result) return { ...next.result, duplicate: true };
+      return { ...(await applyInTransaction(deps, handlers, trx, next.event)), duplicate: false };
+    });
+    if (!result) return false;
+    logProcessed(deps, claimed!, result);
+    return true;
+  } catch (err) {
+    if (!claimed) throw err;
+    deps.logger.warn({ err, eventId: claimed.id, type: claimed.type }, 'stripe event failed; queued for retry');
+    await recordFailure(deps, claimed, err, { queueRetry: true });
+    return true;
   }
 }
 
@@ -58,7 +130,15 @@ export async function retryStripeEvent(deps: AppDeps, handlers: PaymentHandlers,
   const event = await findEventPayload(deps.db, eventId);
   if (!event) throw new Error(`stripe event ${eventId} is not in the inbox`);
   try {
-    return await applyEvent(deps, handlers, event);
+    const result = await deps.db.transaction().execute(async (trx) => {
+      // A second attempt at the same event waits here until the first commits, then finds its result.
+      await lockEvent(trx, event.id);
+      const done = await findEventResult(trx, event.id);
+      if (done) return { outcome: done.outcome, note: done.note, duplicate: true };
+      return { ...(await applyInTransaction(deps, handlers, trx, event)), duplicate: false };
+    });
+    if (!result.duplicate) logProcessed(deps, event, result);
+    return result;
   } catch (err) {
     await recordFailure(deps, event, err, { queueRetry: false });
     throw err;
@@ -97,27 +177,24 @@ function verifyEvent(deps: AppDeps, rawBody: Buffer, signature: string | undefin
   return event;
 }
 
-async function applyEvent(deps: AppDeps, handlers: PaymentHandlers, event: Stripe.Event): Promise<EventOutcome & { duplicate: boolean }> {
-  return deps.db.transaction().execute(async (trx) => {
-    // A concurrent transaction inserting the same id waits here until the other commits or rolls back.
-    const fresh = await insertEvent(trx, event, deps.clock.now());
-    if (!fresh) {
-      await lockEvent(trx, event.id);
-      const done = await findEventResult(trx, event.id);
-      if (done) return { outcome: done.outcome, note: done.note, duplicate: true };
-    }
-    const result = await dispatchEvent({ deps, trx, handlers, event });
-    await insertEventResult(trx, { eventId: event.id, outcome: result.outcome, note: result.note, now: deps.clock.now() });
-    deps.logger.info({ eventId: event.id, type: event.type, outcome: result.outcome, note: result.note }, 'stripe event processed');
-    return { ...result, duplicate: false };
-  });
+/** The event's effects and its result row, in the caller's transaction. */
+async function applyInTransaction(deps: AppDeps, handlers: PaymentHandlers, trx: Transaction<DB>, event: Stripe.Event) {
+  const result = await dispatchEvent({ deps, trx, handlers, event });
+  await insertEventResults(trx, [{ eventId: event.id, outcome: result.outcome, note: result.note, now: deps.clock.now() }]);
+  return result;
+}
+
+/** After the commit, so the log never tells of an event that was rolled back. */
+function logProcessed(deps: AppDeps, event: Stripe.Event, result: EventOutcome & { duplicate: boolean }): void {
+  deps.logger.info({ eventId: event.id, type: event.type, outcome: result.outcome, note: result.note, duplicate: result.duplicate }, 'stripe event processed');
 }
 
 async function recordFailure(deps: AppDeps, event: Stripe.Event, err: unknown, options: { queueRetry: boolean }): Promise<void> {
   const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   await deps.db.transaction().execute(async (trx) => {
-    await insertEvent(trx, event, deps.clock.now());
     await insertEventFailure(trx, { eventId: event.id, error: message.slice(0, 2000), now: deps.clock.now() });
+    // From here the retry job owns the event: the processor must not pick it up again.
+    await dequeueEvent(trx, event.id);
     if (options.queueRetry) {
       // One pending retry per event; graphile-worker backs off exponentially between attempts.
       await addJob(trx, RETRY_STRIPE_EVENT_TASK, { eventId: event.id }, { jobKey: `stripe-event:${event.id}`, maxAttempts: 20 });

@@ -101,12 +101,16 @@ describe('the email outbox', () => {
         const { emailId } = await app.db.transaction().execute((trx) =>
           queueEmail(app.deps, trx, { to, template: 'sign-in', vars: { link: 'https://x.test/c', minutes: 15 } }),
         );
-        // The first attempt fails and is recorded.
-        await expect.poll(async () => (await jobsFor(app, emailId))[0]?.attempts ?? 0, { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+        // The first attempt fails and is recorded (graphile-worker counts the attempt when it takes the job,
+        // before the send has failed: wait for the failure itself).
+        await expect
+          .poll(async () => (await app.db.selectFrom('emails').select('last_error').where('id', '=', emailId).executeTakeFirstOrThrow()).last_error, { timeout: 10_000 })
+          .toBeTruthy();
+        expect((await jobsFor(app, emailId))[0]?.attempts ?? 0).toBeGreaterThanOrEqual(1);
         const failed = await app.db.selectFrom('emails').selectAll().where('id', '=', emailId).executeTakeFirstOrThrow();
         expect(failed.sent_at).toBeNull();
         expect(failed.last_error).toBeTruthy();
-        expect(app.logs.some((l) => l.msg?.includes('will be retried') && l.emailId === emailId)).toBe(true);
+        await expect.poll(() => app.logs.some((l) => l.msg?.includes('will be retried') && l.emailId === emailId)).toBe(true);
 
         await smtp.start();
         const mails = await smtp.waitForMail((m) => m.to === to, { timeoutMs: 20_000 });

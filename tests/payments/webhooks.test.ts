@@ -65,7 +65,8 @@ describe('POST /webhooks/stripe', () => {
     it('when the signature is fresh, then the event is stored once by its id', async () => {
       const res = await app.deliverWebhook(event);
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ received: true, eventId: event.id, outcome: 'ignored' });
+      expect(res.body).toEqual({ received: true, eventId: event.id, outcome: 'recorded' });
+      expect(await eventResult(app, event.id)).toMatchObject({ outcome: 'ignored' });
       const stored = await app.db.selectFrom('stripe_events').selectAll().where('id', '=', event.id).execute();
       expect(stored).toHaveLength(1);
       expect(stored[0]).toMatchObject({ type: event.type, livemode: false, api_version: Stripe.API_VERSION });
@@ -109,7 +110,8 @@ describe('POST /webhooks/stripe', () => {
       const { events } = state().pay(d.sessionId, 'card');
       const [a, b, c] = await Promise.all([app.deliverWebhook(events[0]!), app.deliverWebhook(events[0]!), app.deliverWebhook(events[0]!)]);
       expect([a.status, b.status, c.status]).toEqual([200, 200, 200]);
-      expect([a.body.outcome, b.body.outcome, c.body.outcome].sort()).toEqual(['applied', 'duplicate', 'duplicate']);
+      expect([a.body.outcome, b.body.outcome, c.body.outcome].sort()).toEqual(['duplicate', 'duplicate', 'recorded']);
+      expect(await eventResult(app, events[0]!.id)).toMatchObject({ outcome: 'applied' });
       expect(await ledgerOf(app, d.donationId)).toHaveLength(1);
       const results = await app.db.selectFrom('stripe_event_results').selectAll().where('event_id', '=', events[0]!.id).execute();
       expect(results).toHaveLength(1);
@@ -186,11 +188,13 @@ describe('POST /webhooks/stripe', () => {
       const chargeId = state().chargeOf(d.sessionId).id;
       const refunded = state().createRefund({ charge: chargeId, amount: 500 }).events[0]!;
 
-      expect((await app.deliverWebhook(refunded)).body.outcome).toBe('applied');
+      expect((await app.deliverWebhook(refunded)).body.outcome).toBe('recorded');
+      expect(await eventResult(app, refunded.id)).toMatchObject({ outcome: 'applied' });
       expect(await ledgerTotal(app, d.donationId)).toBe(1000);
       expect(await donationRow(app, d.donationId)).toMatchObject({ status: 'paid' });
 
-      expect((await app.deliverWebhook(completed)).body.outcome).toBe('applied');
+      expect((await app.deliverWebhook(completed)).body.outcome).toBe('recorded');
+      expect(await eventResult(app, completed.id)).toMatchObject({ outcome: 'applied' });
       const entries = await ledgerOf(app, d.donationId);
       expect(entries.map((e) => [e.kind, e.amount])).toEqual([
         ['online_donation', 1500],
@@ -260,7 +264,8 @@ describe('POST /webhooks/stripe', () => {
       await app.stripe.pay(d.sessionId);
       const { dispute } = state().openDispute(d.sessionId);
       const inquiry = state().event('charge.dispute.created', { ...dispute, status: 'warning_needs_response' });
-      expect((await app.deliverWebhook(inquiry)).body.outcome).toBe('ignored');
+      expect((await app.deliverWebhook(inquiry)).status).toBe(200);
+      expect(await eventResult(app, inquiry.id)).toMatchObject({ outcome: 'ignored' });
       expect(await ledgerTotal(app, d.donationId)).toBe(1000);
     });
   });
@@ -345,7 +350,7 @@ describe('POST /webhooks/stripe', () => {
       const event = state().event('customer.tax_id.created', { id: 'txi_123', object: 'tax_id' });
       const res = await app.deliverWebhook(event);
       expect(res.status).toBe(200);
-      expect(res.body.outcome).toBe('ignored');
+      expect(res.body.outcome).toBe('recorded');
       expect(await eventResult(app, event.id)).toMatchObject({ outcome: 'ignored', note: expect.stringContaining('not handled') });
     });
   });

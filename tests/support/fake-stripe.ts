@@ -32,7 +32,8 @@ export interface FakeStripe {
   requestsTo(path: string, method?: string): RecordedRequest[];
   /** The next `count` calls to `path` answer `status` (500) with Stripe-Should-Retry: false. */
   failNext(path: string | RegExp, count?: number, options?: { method?: string; status?: number; retryable?: boolean }): void;
-  setWebhook(url: string, secret?: string): void;
+  /** `settled`: awaited after each delivery answered 2xx (the app applying what it recorded). */
+  setWebhook(url: string, secret?: string, settled?: () => Promise<void>): void;
   /** The Checkout Session id at the end of a checkout URL the app handed out. */
   sessionIdOf(checkoutUrl: string): string;
   pay: StripeSandbox['pay'];
@@ -73,9 +74,9 @@ export async function startFakeStripe(options: FakeStripeOptions): Promise<FakeS
     requests: sandbox.api.requests,
     requestsTo: (path, method) => sandbox.api.requests.filter((r) => r.path === path && (!method || r.method === method.toUpperCase())),
     failNext: (path, count, opts) => sandbox.api.failNext(path, count, opts),
-    setWebhook(webhookUrl, newSecret) {
+    setWebhook(webhookUrl, newSecret, settled) {
       secret = newSecret ?? secret;
-      sandbox.setWebhook({ url: webhookUrl, secret });
+      sandbox.setWebhook({ url: webhookUrl, secret, ...(settled ? { settled } : {}) });
     },
     sessionIdOf(checkoutUrl) {
       const id = /\/checkout\/(cs_[A-Za-z0-9_]+)$/.exec(checkoutUrl)?.[1];

@@ -13,13 +13,14 @@ import { Writable } from 'node:stream';
 import { run as runWorker, type Runner } from 'graphile-worker';
 import Stripe from 'stripe';
 import { inject } from 'vitest';
-import { buildApp, type AppDeps } from '../../src/app.js';
+import { buildApp, buildPaymentHandlers, type AppDeps } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/database.js';
 import { FixedClock } from '../../src/lib/clock.js';
 import { workerLogger } from '../../src/lib/jobs.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createStripeClient } from '../../src/payments/stripe-client.js';
+import { createStripeInbox } from '../../src/payments/stripe-inbox.js';
 import { buildTaskList } from '../../src/tasks.js';
 import { startFakeStripe, type FakeStripe } from './fake-stripe.js';
 import { adminQuery, withDatabase } from '../../src/db/admin.js';
@@ -57,8 +58,13 @@ export interface TestApp {
   dataDir: string;
   /** Calls the app: `json` is sent as the body; the response body is parsed when it is JSON. */
   request(method: string, urlPath: string, options?: RequestOptions): Promise<TestResponse>;
-  /** Delivers `event` to POST /webhooks/stripe, signed as Stripe would sign it (or with `signature`). */
+  /**
+   * Delivers `event` to POST /webhooks/stripe, signed as Stripe would sign it (or with `signature`),
+   * and resolves once the app has applied what it recorded (drainStripeEvents).
+   */
   deliverWebhook(event: object, options?: { signature?: string | null; timestamp?: number }): Promise<TestResponse>;
+  /** Resolves when every recorded Stripe event has been applied (or failed into its retry job). */
+  drainStripeEvents(): Promise<void>;
   startWorker(): Promise<Runner>;
   close(): Promise<void>;
 }
@@ -124,11 +130,14 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     stripe: createStripeClient({ secretKey: config.stripe.secretKey ?? 'sk_test_sandbox', apiBase: config.stripe.apiBase }),
     stripeWebhookSecret: TEST_WEBHOOK_SECRET,
   };
+  // Applies recorded events as the service does (no polling: every delivery below drains it instead).
+  const stripeInbox = (deps.stripeInbox = createStripeInbox(deps, buildPaymentHandlers(deps)));
   const app = buildApp(deps);
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fakeStripe.setWebhook(`${url}/webhooks/stripe`);
+  // The fake Stripe's deliveries resolve once the app has applied them, so tests assert right after.
+  fakeStripe.setWebhook(`${url}/webhooks/stripe`, undefined, () => stripeInbox.drain());
 
   const runners: Runner[] = [];
   const startWorker = async () => {
@@ -162,16 +171,18 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     return { status: res.status, headers: res.headers, body: parsed, text };
   };
 
-  const deliverWebhook = (event: object, opts: { signature?: string | null; timestamp?: number } = {}) => {
+  const deliverWebhook = async (event: object, opts: { signature?: string | null; timestamp?: number } = {}) => {
     const payload = JSON.stringify(event);
     const signature =
       opts.signature === undefined
         ? Stripe.webhooks.generateTestHeaderString({ payload, secret: TEST_WEBHOOK_SECRET, timestamp: opts.timestamp })
         : opts.signature;
-    return request('POST', '/webhooks/stripe', {
+    const res = await request('POST', '/webhooks/stripe', {
       body: payload,
       headers: { 'content-type': 'application/json', ...(signature === null ? {} : { 'stripe-signature': signature }) },
     });
+    await stripeInbox.drain();
+    return res;
   };
 
   return {
@@ -187,10 +198,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     dataDir,
     request,
     deliverWebhook,
+    drainStripeEvents: () => stripeInbox.drain(),
     startWorker,
     async close() {
       // A test may have stopped its worker already (to play a crash); stopping again is a no-op.
       await Promise.all(runners.map((r) => r.stop().catch(() => undefined)));
+      await stripeInbox.stop();
       await fakeStripe.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

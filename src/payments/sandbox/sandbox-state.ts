@@ -116,10 +116,22 @@ export interface Delivery {
   error?: string;
 }
 
+/** Where events go, signed with `secret`. */
+export interface SandboxWebhook {
+  url: string;
+  secret: string;
+  /**
+   * Resolves once the receiver has applied what it recorded. Awaited after each
+   * delivery it answered 2xx, so the sandbox's own flow (and a test) finds the
+   * payment confirmed; real Stripe never waits for this.
+   */
+  settled?: () => Promise<void>;
+}
+
 export interface SandboxStateOptions {
   /** Checkout pages live at `${pagesUrl}/checkout/<session id>`. */
   pagesUrl: string;
-  webhook?: { url: string; secret: string } | undefined;
+  webhook?: SandboxWebhook | undefined;
   clock?: Clock | undefined;
   logger?: Logger | undefined;
   /** How long a Bacs Direct Debit paid on the page stays pending (default 4 s). */
@@ -145,7 +157,7 @@ export class SandboxState {
   private readonly timers = new Set<NodeJS.Timeout>();
   private outbox: Promise<void> = Promise.resolve();
   private closed = false;
-  webhook: { url: string; secret: string } | undefined;
+  webhook: SandboxWebhook | undefined;
   private readonly clock: Clock;
 
   constructor(private readonly options: SandboxStateOptions) {
@@ -503,7 +515,10 @@ export class SandboxState {
         await res.arrayBuffer();
         delivery.status = res.status;
         delete delivery.error;
-        if (res.ok) return delivery;
+        if (res.ok) {
+          await target.settled?.().catch((err: unknown) => this.options.logger?.warn({ err, eventId: event.id }, 'sandbox: the receiver did not settle'));
+          return delivery;
+        }
       } catch (err) {
         delivery.error = err instanceof Error ? err.message : String(err);
       }

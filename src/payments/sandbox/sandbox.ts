@@ -16,17 +16,17 @@ import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import { SandboxApi } from './api.routes.js';
 import { sandboxPagesRouter } from './pages.routes.js';
-import { SandboxState, type Delivery, type PaymentMethodChoice, type SandboxEvent } from './sandbox-state.js';
+import { SandboxState, type Delivery, type PaymentMethodChoice, type SandboxEvent, type SandboxWebhook } from './sandbox-state.js';
 
 export type { RecordedRequest } from './api.routes.js';
-export type { Delivery, SandboxEvent } from './sandbox-state.js';
+export type { Delivery, SandboxEvent, SandboxWebhook } from './sandbox-state.js';
 
 export interface StripeSandboxOptions {
   /** The public URL the pages are served under, e.g. `${PUBLIC_URL}/sandbox`: Checkout URLs start with it. */
   pagesUrl: string;
   /** The path the router is mounted at, for links and form actions on its pages (default /sandbox). */
   basePath?: string;
-  webhook?: { url: string; secret: string };
+  webhook?: SandboxWebhook;
   clock?: Clock;
   logger?: Logger;
   bacsDelayMs?: number;
@@ -40,7 +40,7 @@ export interface StripeSandbox {
   state: SandboxState;
   api: SandboxApi;
   /** Where events go, signed with `secret` (set once the receiving server knows its port). */
-  setWebhook(webhook: { url: string; secret: string }): void;
+  setWebhook(webhook: SandboxWebhook): void;
   /** The payer pays on the checkout page; resolves once the events were delivered. */
   pay(sessionId: string, method?: PaymentMethodChoice): Promise<{ events: SandboxEvent[]; deliveries: Delivery[] }>;
   settleBacs(sessionId: string, outcome: 'succeeded' | 'failed'): Promise<{ events: SandboxEvent[]; deliveries: Delivery[] }>;
