@@ -7,9 +7,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../src/lib/net.js';
+import { freePort } from '../../src/lib/net.js';
 
-const serverScript = fileURLToPath(new URL('../src/server.js', import.meta.url));
+const serverScript = fileURLToPath(new URL('../../src/server.js', import.meta.url));
 
 export async function benchStartup() {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'reader-coop-start-'));

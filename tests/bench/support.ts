@@ -8,17 +8,17 @@ import fs from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { buildApp, buildPaymentHandlers, type AppDeps } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { adminQuery, withDatabase } from '../src/db/admin.js';
-import { connectDatabase, type DatabaseHandle } from '../src/db/database.js';
-import { startEmbeddedPostgres } from '../src/db/embedded.js';
-import { migrateToLatest } from '../src/db/migrator.js';
-import { systemClock } from '../src/lib/clock.js';
-import { createLogger } from '../src/lib/logger.js';
-import { freePort } from '../src/lib/net.js';
-import { createStripeClient } from '../src/payments/stripe-client.js';
-import { createStripeInbox } from '../src/payments/stripe-inbox.js';
+import { buildApp, buildPaymentHandlers, type AppDeps } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { adminQuery, withDatabase } from '../../src/db/admin.js';
+import { connectDatabase, type DatabaseHandle } from '../../src/db/database.js';
+import { startEmbeddedPostgres } from '../../src/db/embedded.js';
+import { migrateToLatest } from '../../src/db/migrator.js';
+import { systemClock } from '../../src/lib/clock.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { freePort } from '../../src/lib/net.js';
+import { createStripeClient } from '../../src/payments/stripe-client.js';
+import { createStripeInbox } from '../../src/payments/stripe-inbox.js';
 
 export const BENCH_WEBHOOK_SECRET = 'whsec_bench_reader_coop';
 

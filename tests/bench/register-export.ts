@@ -9,7 +9,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { sql } from 'kysely';
-import { SESSION_COOKIE, signSessionToken } from '../src/members/session.service.js';
+import { SESSION_COOKIE, signSessionToken } from '../../src/members/session.service.js';
 import { createScratchDatabase, startBenchApp, startBenchPostgres, type BenchApp, type ScratchDatabase } from './support.js';
 
 const MEMBERS = 100_000;
