@@ -2,6 +2,7 @@
  * The share certificate: one A4 page drawn with pdfkit, stating who holds how
  * many shares in which society, as at a date. Built in memory (a few kilobytes).
  */
+import { createRequire } from 'node:module';
 import PDFDocument from 'pdfkit';
 import { DateTime } from 'luxon';
 import { formatMoney } from '../lib/money.js';
@@ -18,6 +19,17 @@ export interface CertificateContent {
   /** When it was drawn, for the PDF's metadata. */
   createdAt: Date;
 }
+
+/**
+ * DejaVu Sans covers Latin with every accent, Greek and Cyrillic, so names print as
+ * members write them; pdfkit's built-in Helvetica cannot print "Łukasz" or "Οδυσσέας".
+ * Only the glyphs used are embedded.
+ */
+const require = createRequire(import.meta.url);
+const fonts = {
+  regular: require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf'),
+  bold: require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf'),
+};
 
 /** "25 November 2026" from "2026-11-25". */
 export function longDate(isoDate: string): string {
@@ -42,25 +54,28 @@ export function renderCertificate(content: CertificateContent): Promise<Buffer> 
     doc.on('error', reject);
   });
 
+  doc.registerFont('Regular', fonts.regular);
+  doc.registerFont('Bold', fonts.bold);
+
   const { society, member } = content;
   const width = doc.page.width - 112;
   doc.lineWidth(3).rect(36, 36, doc.page.width - 72, doc.page.height - 72).stroke('#c8102e');
 
   doc.moveDown(2);
-  doc.font('Helvetica-Bold').fontSize(24).fillColor('#1a1a1a').text(society.name, { align: 'center', width });
+  doc.font('Bold').fontSize(24).fillColor('#1a1a1a').text(society.name, { align: 'center', width });
   doc.moveDown(0.3);
-  doc.font('Helvetica').fontSize(11).fillColor('#555555').text(`Registered society number ${society.registrationNumber}`, { align: 'center', width });
+  doc.font('Regular').fontSize(11).fillColor('#555555').text(`Registered society number ${society.registrationNumber}`, { align: 'center', width });
   doc.text(society.address, { align: 'center', width });
 
   doc.moveDown(2.5);
-  doc.font('Helvetica-Bold').fontSize(28).fillColor('#c8102e').text('Share Certificate', { align: 'center', width, characterSpacing: 1 });
+  doc.font('Bold').fontSize(28).fillColor('#c8102e').text('Share Certificate', { align: 'center', width, characterSpacing: 1 });
 
   doc.moveDown(2);
-  doc.font('Helvetica').fontSize(13).fillColor('#1a1a1a').text('This is to certify that', { align: 'center', width });
+  doc.font('Regular').fontSize(13).fillColor('#1a1a1a').text('This is to certify that', { align: 'center', width });
   doc.moveDown(0.8);
-  doc.font('Helvetica-Bold').fontSize(22).text(member.name, { align: 'center', width });
+  doc.font('Bold').fontSize(22).text(member.name, { align: 'center', width });
   doc.moveDown(0.3);
-  doc.font('Helvetica').fontSize(13).text(`Member number ${member.number}`, { align: 'center', width });
+  doc.font('Regular').fontSize(13).text(`Member number ${member.number}`, { align: 'center', width });
   doc.moveDown(1.2);
 
   const shares = content.sharesHeld === 1 ? '1 fully paid withdrawable share' : `${content.sharesHeld.toLocaleString('en-GB')} fully paid withdrawable shares`;
@@ -73,11 +88,11 @@ export function renderCertificate(content: CertificateContent): Promise<Buffer> 
   doc.text(`Admitted to membership on ${longDate(member.admittedOn)}.`, { align: 'center', width });
 
   doc.moveDown(3);
-  doc.font('Helvetica-Bold').fontSize(13).text(`Date: ${longDate(content.issuedOn)}`, { align: 'center', width });
+  doc.font('Bold').fontSize(13).text(`Date: ${longDate(content.issuedOn)}`, { align: 'center', width });
 
   doc.moveDown(3);
   doc
-    .font('Helvetica')
+    .font('Regular')
     .fontSize(9)
     .fillColor('#555555')
     .text(

@@ -132,6 +132,16 @@ describe('the share certificate', () => {
     expect(text).toContain('Date: 3 December 2026');
   });
 
+  it('prints names as members write them, beyond Latin-1', async () => {
+    const email = uniqueEmail('cert-names');
+    const name = 'Łukasz Żółć-Οδυσσέας Ёлкин';
+    await buyShares(app, personApplication(5, { email, name }));
+    const { headers } = await signInAs(app, { email });
+    const res = await fetch(`${app.url}/api/me/certificate.pdf`, { headers });
+    expect(res.status).toBe(200);
+    expect((await pdfText(await res.arrayBuffer())).replace(/\s+/g, ' ')).toContain(name);
+  });
+
   it('when the person is not a member, then 404 not_a_member; signed out, 401', async () => {
     const { headers } = await signInAs(app, { email: uniqueEmail('outsider') });
     const res = await app.request('GET', '/api/me/certificate.pdf', { headers });
