@@ -4,7 +4,7 @@
  * most of that, and this closes the rest: a state-changing request (POST, PUT,
  * PATCH, DELETE) that carries the session cookie must come from our own origin
  * (its Origin header is PUBLIC_URL's origin), or, when a browser sends no
- * Origin, carry the page's CSRF token (form field `_csrf` or header
+ * Origin (or `null`), carry the page's CSRF token (form field `_csrf` or header
  * `x-csrf-token`). Otherwise: 403 `cross_site_request`. Requests without the
  * cookie (webhooks, API clients, the sandbox) are unaffected, except the
  * sign-in callback, which refuses a foreign Origin (no signing someone into
@@ -57,7 +57,8 @@ export function csrfProtection(deps: Pick<AppDeps, 'config'>): RequestHandler {
       if (req.path === '/auth/callback' && origin !== undefined && origin !== ownOrigin) return next(refuse());
       return next();
     }
-    if (origin !== undefined) return next(origin === ownOrigin ? undefined : refuse());
+    // `Origin: null` (a privacy setting, a redirect) says nothing either way: the token decides.
+    if (origin !== undefined && origin !== 'null') return next(origin === ownOrigin ? undefined : refuse());
     const body = req.body as Record<string, unknown> | undefined;
     const given = req.headers['x-csrf-token'] ?? (body && typeof body === 'object' ? body._csrf : undefined);
     next(validToken(deps.config, session, given) ? undefined : refuse());

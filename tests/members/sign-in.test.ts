@@ -318,6 +318,9 @@ describe('magic-link sign-in against a real SMTP server', () => {
       expect(wrong.status).toBe(403);
       const res = await app.request('POST', '/account/details', { form: { name: 'Ann Form', _csrf: csrf }, headers: { cookie: headers.cookie! } });
       expect(res.status).toBe(303);
+      // A browser that says `Origin: null` is judged by the token too.
+      const nullOriginWithToken = await app.request('POST', '/account/details', { form: { name: 'Ann Form', _csrf: csrf }, headers: { cookie: headers.cookie!, origin: 'null' } });
+      expect(nullOriginWithToken.status).toBe(303);
       expect((await app.db.selectFrom('people').select('name').where('id', '=', personId).executeTakeFirstOrThrow()).name).toBe('Ann Form');
     });
 
