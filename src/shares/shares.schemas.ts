@@ -52,7 +52,8 @@ export const shareApplicationRequest = z
     shares: z
       .number({ error: 'must be a whole number of shares' })
       .int('must be a whole number of shares')
-      .positive('must be at least 1')
+      // Zero is a well-formed count below the society's minimum: 422 below_minimum_shares, not 400.
+      .nonnegative('must not be negative')
       .max(1_000_000_000, 'is too many')
       .meta({ description: 'How many shares; at least the configured minimum (default 1)', example: 250 }),
     applicant: z.discriminatedUnion('kind', [personApplicant, organisationApplicant]),

@@ -43,7 +43,7 @@ describe('applying for shares', () => {
 
   it.each([
     ['no shares', (b: any) => delete b.shares],
-    ['zero shares', (b: any) => (b.shares = 0)],
+    ['a negative number of shares', (b: any) => (b.shares = -3)],
     ['a fraction of a share', (b: any) => (b.shares = 1.5)],
     ['shares as text', (b: any) => (b.shares = '10')],
     ['a person without a date of birth', (b: any) => delete b.applicant.dateOfBirth],
@@ -126,6 +126,10 @@ describe('minimum shares and minimum age', () => {
     expect(res.status).toBe(422);
     expect(res.body.error).toMatchObject({ code: 'below_minimum_shares', details: { minShares: 10 } });
     expect((await apply(app, personApplication(10))).status).toBe(201);
+    const none = await apply(app, personApplication(0));
+    expect(none.status).toBe(422);
+    expect(none.body.error.code).toBe('below_minimum_shares');
+    expect((await apply(app, personApplication(-1))).status).toBe(400);
   });
 
   it('when the applicant turns 16 today in the society time zone, then they may apply', async () => {
