@@ -75,7 +75,9 @@ export async function submitDonationForm(deps: AppDeps, form: DonationForm): Pro
   const errors: Record<string, string> = {};
   const acknowledge = ['on', 'true', 'yes', '1'].includes((form.acknowledge ?? '').toLowerCase());
   const amount = parseMajorUnits(form.amount);
-  if (amount === null || amount <= 0) errors.amount = 'Please give an amount in pounds, such as 10 or 12.50.';
+  // Every problem at once (the amount's limits too), so the reader corrects the form in one go.
+  const amountError = amount === null || amount <= 0 ? 'Please give an amount in pounds, such as 10 or 12.50.' : amountProblem(deps, amount)?.message;
+  if (amountError) errors.amount = amountError;
   const parsed = donationRequest.safeParse({
     amount: amount ?? 1,
     email: form.email.trim(),
@@ -110,19 +112,26 @@ export async function submitDonationForm(deps: AppDeps, form: DonationForm): Pro
 }
 
 function checkAmount(deps: AppDeps, amount: number): void {
+  const problem = amountProblem(deps, amount);
+  if (problem) throw problem;
+}
+
+/** Why the society cannot take this amount online, if it cannot. */
+function amountProblem(deps: AppDeps, amount: number): AppError | undefined {
   const { min, max } = deps.config.donations;
   const currency = deps.config.society.currency;
   if (amount < min) {
-    throw donationError('amount_below_minimum', `The smallest donation we can take is ${formatMoney(min, currency)}.`, 'amount', { minimum: min });
+    return donationError('amount_below_minimum', `The smallest donation we can take is ${formatMoney(min, currency)}.`, 'amount', { minimum: min });
   }
   if (amount > max) {
-    throw donationError(
+    return donationError(
       'amount_above_maximum',
       `The largest donation we can take online is ${formatMoney(max, currency)}. Please get in touch to give more.`,
       'amount',
       { maximum: max },
     );
   }
+  return undefined;
 }
 
 /** The campaign asked for (open now), or the current one. */

@@ -58,6 +58,13 @@ describe('POST /donate (the form)', () => {
     ['the email is not an email', { amount: '10', email: 'nope' }, /email address/],
     ['the reader asks to be thanked without a name', { amount: '10', email: 'x@example.org', acknowledge: 'true' }, /your name/],
   ];
+  it('when both the amount is below the minimum and the email is wrong, then the form names both problems at once', async () => {
+    const res = await app.request('POST', '/donate', { form: { amount: '0.50', email: 'nope' } });
+    expect(res.status).toBe(422);
+    expect(res.text).toMatch(/smallest donation we can take is £1\.00/);
+    expect(res.text).toMatch(/email address we can send your receipt to/);
+  });
+
   for (const [scenario, form, message] of problems) {
     it(`when ${scenario}, then the form comes back (422) with the problem and the values, and nothing is stored`, async () => {
       const before = await rowCounts(app);
