@@ -16,6 +16,7 @@ import type { Clock } from './lib/clock.js';
 import { fundAdminOpenApi, fundAdminRouter } from './fighting-fund/fund-admin.routes.js';
 import { fundFiguresRouter, fundOpenApi, fundRouter } from './fighting-fund/fund.routes.js';
 import { errorHandler, notFoundHandler } from './lib/http.js';
+import { renderPage } from './lib/pages.js';
 import type { Logger } from './lib/logger.js';
 import { buildOpenApiDocument, errorResponses, type ZodOpenApiPathsObject } from './lib/openapi.js';
 import { peopleAdminOpenApi, peopleAdminRouter } from './admin/people-admin.routes.js';
@@ -182,6 +183,11 @@ export function buildApp(deps: AppDeps): Express {
     res.json(openApiDocument);
   });
 
+  // A person's browser following a dead link gets a page; API clients get the contract's JSON.
+  app.use(async (req, res, next) => {
+    if (req.method !== 'GET' || req.path.startsWith('/api/') || req.accepts(['json', 'html']) !== 'html') return next();
+    await renderPage(deps, res, 'not-found', { title: 'Page not found' }, 404);
+  });
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
   return app;

@@ -33,3 +33,25 @@ describe('health and the API description', () => {
     expect(res.body.error.code).toBe('malformed_json');
   });
 });
+
+describe('a dead link followed by a person', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(() => app.close());
+
+  it('when a browser asks for a page that does not exist, then it gets a 404 page with the ways on, not JSON', async () => {
+    const res = await app.request('GET', '/no-such-page', { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    expect(res.text).toContain('We could not find that page');
+    expect(res.text).toContain('href="/donate"');
+  });
+
+  it('when an API client asks for an unknown API path, then it still gets the contract error body', async () => {
+    const res = await app.request('GET', '/api/no-such-thing', { headers: { accept: 'text/html' } });
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe('not_found');
+  });
+});
