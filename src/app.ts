@@ -3,7 +3,7 @@
  * need arrives in `deps`, so tests build as many independent apps as they like.
  */
 import { randomUUID } from 'node:crypto';
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import helmet from 'helmet';
 import { sql } from 'kysely';
 import { pinoHttp } from 'pino-http';
@@ -159,23 +159,21 @@ export function buildApp(deps: AppDeps): Express {
   // Needs the parsed body (a form's _csrf field); webhooks and the sandbox are mounted above it.
   app.use(csrfProtection(deps));
 
-  app.use(authRouter(deps));
-  openApiPaths.push(authOpenApi);
-  app.use(accountRouter(deps, buildAccountContributors(deps)));
-  openApiPaths.push(accountOpenApi);
-  app.use(peopleAdminRouter(deps));
-  openApiPaths.push(peopleAdminOpenApi);
-
-  app.use(fundRouter(deps));
-  openApiPaths.push(fundOpenApi);
-  app.use(fundAdminRouter(deps));
-  openApiPaths.push(fundAdminOpenApi);
-  app.use(donationsRouter(deps));
-  openApiPaths.push(donationsOpenApi);
-  app.use(checkoutPagesRouter(deps));
-  openApiPaths.push(checkoutPagesOpenApi);
-  app.use(sharesRouter(deps));
-  openApiPaths.push(sharesOpenApi);
+  // Each component's router with the description of its routes, so neither is added without the other.
+  const components: [Router, ZodOpenApiPathsObject][] = [
+    [authRouter(deps), authOpenApi],
+    [accountRouter(deps, buildAccountContributors(deps)), accountOpenApi],
+    [peopleAdminRouter(deps), peopleAdminOpenApi],
+    [fundRouter(deps), fundOpenApi],
+    [fundAdminRouter(deps), fundAdminOpenApi],
+    [donationsRouter(deps), donationsOpenApi],
+    [checkoutPagesRouter(deps), checkoutPagesOpenApi],
+    [sharesRouter(deps), sharesOpenApi],
+  ];
+  for (const [router, paths] of components) {
+    app.use(router);
+    openApiPaths.push(paths);
+  }
 
   let openApiDocument: unknown;
   app.get('/api/openapi.json', (_req, res) => {
