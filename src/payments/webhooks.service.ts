@@ -87,8 +87,7 @@ export async function applyQueuedEvents(deps: AppDeps, handlers: PaymentHandlers
     // Not even claimed (the database is away): the caller backs off and the events stay queued.
     if (claimed === 0) throw err;
     if (failing) {
-      deps.logger.warn({ err, eventId: failing.id, type: failing.type }, 'stripe event failed; queued for retry');
-      await recordFailure(deps, failing, err, { queueRetry: true });
+      await handToRetryJob(deps, failing, err);
     } else {
       // Failed outside any one event (writing the results, the commit): one per transaction, to find it.
       for (let i = 0; i < claimed; i++) if (!(await applyNextQueuedEvent(deps, handlers))) break;
@@ -116,8 +115,7 @@ async function applyNextQueuedEvent(deps: AppDeps, handlers: PaymentHandlers): P
     return true;
   } catch (err) {
     if (!claimed) throw err;
-    deps.logger.warn({ err, eventId: claimed.id, type: claimed.type }, 'stripe event failed; queued for retry');
-    await recordFailure(deps, claimed, err, { queueRetry: true });
+    await handToRetryJob(deps, claimed, err);
     return true;
   }
 }
@@ -187,6 +185,12 @@ async function applyInTransaction(deps: AppDeps, handlers: PaymentHandlers, trx:
 /** After the commit, so the log never tells of an event that was rolled back. */
 function logProcessed(deps: AppDeps, event: Stripe.Event, result: EventOutcome & { duplicate: boolean }): void {
   deps.logger.info({ eventId: event.id, type: event.type, outcome: result.outcome, note: result.note, duplicate: result.duplicate }, 'stripe event processed');
+}
+
+/** A queued event that failed leaves the processor's queue for the retry job, which backs off. */
+async function handToRetryJob(deps: AppDeps, event: Stripe.Event, err: unknown): Promise<void> {
+  deps.logger.warn({ err, eventId: event.id, type: event.type }, 'stripe event failed; queued for retry');
+  await recordFailure(deps, event, err, { queueRetry: true });
 }
 
 async function recordFailure(deps: AppDeps, event: Stripe.Event, err: unknown, options: { queueRetry: boolean }): Promise<void> {
