@@ -7,73 +7,23 @@ import express, { type Express, type Router } from 'express';
 import helmet from 'helmet';
 import { sql } from 'kysely';
 import { pinoHttp } from 'pino-http';
-import type Stripe from 'stripe';
-import type { Config } from './config.js';
-import type { Database } from './db/database.js';
-import { donationPaymentHandler } from './donations/donation-payments.js';
 import { donationsOpenApi, donationsRouter } from './donations/donations.routes.js';
-import type { Clock } from './lib/clock.js';
 import { fundAdminOpenApi, fundAdminRouter } from './fighting-fund/fund-admin.routes.js';
 import { fundFiguresRouter, fundOpenApi, fundRouter } from './fighting-fund/fund.routes.js';
 import { errorHandler, notFoundHandler } from './lib/http.js';
 import { renderPage } from './lib/pages.js';
-import type { Logger } from './lib/logger.js';
 import { buildOpenApiDocument, errorResponses, type ZodOpenApiPathsObject } from './lib/openapi.js';
 import { peopleAdminOpenApi, peopleAdminRouter } from './admin/people-admin.routes.js';
 import { accountOpenApi, accountRouter } from './members/account.routes.js';
-import type { AccountContributor } from './members/account.service.js';
 import { authOpenApi, authRouter } from './members/auth.routes.js';
 import { csrfProtection } from './members/csrf.js';
+import { buildAccountContributors, buildPaymentHandlers } from './composition.js';
+import type { AppDeps } from './deps.js';
 import { redactSecretsInUrl } from './members/session.service.js';
 import { checkoutPagesOpenApi, checkoutPagesRouter } from './payments/checkout.routes.js';
-import type { PaymentHandlers } from './payments/payment-handlers.js';
-import type { StripeSandbox } from './payments/sandbox/sandbox.js';
-import { createStripeInbox, type StripeInbox } from './payments/stripe-inbox.js';
+import { createStripeInbox } from './payments/stripe-inbox.js';
 import { webhookOpenApi, webhookRouter } from './payments/webhooks.routes.js';
-import { createSharePaymentHandler } from './shares/allotment.service.js';
-import { sharesAccountContributor } from './shares/shares-account.js';
 import { sharesOpenApi, sharesRouter } from './shares/shares.routes.js';
-
-export interface AppDeps {
-  config: Config;
-  db: Database;
-  clock: Clock;
-  logger: Logger;
-  /** Talks to Stripe, or to the sandbox / a test server standing in for it (STRIPE_API_BASE). */
-  stripe: Stripe;
-  /** The secret webhook bodies are signed with (the sandbox's own when running without Stripe keys). */
-  stripeWebhookSecret: string;
-  /** The built-in Stripe stand-in, mounted under /sandbox; only in sandbox mode (no Stripe keys). */
-  sandbox?: StripeSandbox;
-  /**
-   * Records webhook events and applies them (payments/stripe-inbox.ts). Given by whoever
-   * runs the app, to start, drain and stop it; otherwise buildApp makes one that applies
-   * what it records but never polls.
-   */
-  stripeInbox?: StripeInbox;
-}
-
-/**
- * Who acts on a confirmed payment, by checkout purpose. The webhook inbox's
- * processor and the Stripe-event retry task (tasks.ts) both use this one registry.
- */
-export function buildPaymentHandlers(deps: AppDeps): PaymentHandlers {
-  const paymentHandlers: PaymentHandlers = {
-    donation: donationPaymentHandler(deps),
-    share_application: createSharePaymentHandler(deps),
-  };
-  return paymentHandlers;
-}
-
-/**
- * What other components add to a person's account: their parts of GET /api/me
- * (member, shares, supporter), their records in the data export, their sections
- * of the /account page. See AccountContributor in members/account.service.ts.
- */
-export function buildAccountContributors(deps: AppDeps): AccountContributor[] {
-  const accountContributors: AccountContributor[] = [sharesAccountContributor(deps)];
-  return accountContributors;
-}
 
 const healthOpenApi: ZodOpenApiPathsObject = {
   '/healthz': { get: { summary: 'The process is up', responses: { '200': { description: 'Up' } } } },

@@ -3,7 +3,7 @@
  * added inside the transaction of the change that causes them (lib/jobs.ts).
  */
 import type { TaskList } from 'graphile-worker';
-import type { AppDeps } from './app.js';
+import type { AppDeps } from './deps.js';
 import { emailTasks } from './email/email.tasks.js';
 import { memberTasks } from './members/members.tasks.js';
 import { fundCrontab, fundTasks } from './fighting-fund/fund.tasks.js';

@@ -9,7 +9,7 @@
  */
 import { Router } from 'express';
 import { z } from 'zod';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { parseInput } from '../lib/http.js';
 import { errorResponses, type ZodOpenApiPathsObject } from '../lib/openapi.js';
 import { currentActor, requireRole } from '../members/access.js';

@@ -5,7 +5,7 @@
  * arrives before its payment books the payment first: the end state is the same
  * in any order.
  */
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { bookStripeMoneyBack, bookStripeMoneyIn, type StripeMoneyBack } from '../fighting-fund/ledger.service.js';
 import type { DisputeNotice, PaidPayment, PaymentHandler, PaymentHandlerContext } from '../payments/payment-handlers.js';
 import type { Donation } from '../db/schema.js';

@@ -7,7 +7,7 @@
  */
 import type { Transaction } from 'kysely';
 import { DateTime } from 'luxon';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import type { Campaign, DB, Donation, LedgerEntry } from '../db/schema.js';
 import { queueEmail } from '../email/outbox.service.js';
 import { formatMoney } from '../lib/money.js';

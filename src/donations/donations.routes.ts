@@ -1,6 +1,6 @@
 /** POST /api/donations (JSON) and POST /donate (the /donate page's form). */
 import { Router } from 'express';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { renderDonatePage } from '../fighting-fund/fund-pages.js';
 import { parseInput } from '../lib/http.js';
 import { errorResponses, type ZodOpenApiPathsObject } from '../lib/openapi.js';

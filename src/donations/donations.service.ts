@@ -3,7 +3,7 @@
  * the reader is sent to Stripe Checkout. Nothing reaches the ledger here; the
  * payment is booked only when Stripe confirms it (donation-payments.ts).
  */
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import type { Campaign } from '../db/schema.js';
 import { findCampaignBySlug, getCurrentCampaign } from '../fighting-fund/ledger.service.js';
 import { AppError } from '../lib/errors.js';

@@ -1,6 +1,6 @@
 /** The email component's background jobs. */
 import type { Task } from 'graphile-worker';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { SEND_EMAIL_TASK, sendQueuedEmail } from './outbox.service.js';
 import { createMailTransport, type MailTransport } from './transport.js';
 

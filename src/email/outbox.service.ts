@@ -11,7 +11,7 @@
  *   });
  */
 import { randomUUID } from 'node:crypto';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import type { Executor } from '../db/database.js';
 import type { Email, EmailAttachment } from '../db/schema.js';
 import { addJobCall } from '../lib/jobs.js';

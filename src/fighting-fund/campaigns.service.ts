@@ -7,7 +7,7 @@
  * of that calendar month in the society's time zone. A special campaign thus
  * takes over the fund while it runs, and the month resumes when it ends.
  */
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { recordAudit, type Actor } from '../admin/audit.service.js';
 import type { Executor } from '../db/database.js';
 import type { Campaign } from '../db/schema.js';

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import { Router } from 'express';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { parseInput } from '../lib/http.js';
 import { errorResponses, type ZodOpenApiPathsObject } from '../lib/openapi.js';
 import { currentActor, requireRole } from '../members/access.js';

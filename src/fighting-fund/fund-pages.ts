@@ -6,7 +6,7 @@
  */
 import type { Response } from 'express';
 import { DateTime } from 'luxon';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { formErrorSummary, renderPage } from '../lib/pages.js';
 import { findCampaignBySlug } from './campaigns.service.js';
 import { fundSummariesFor, type FundSummary } from './fund-summary.service.js';

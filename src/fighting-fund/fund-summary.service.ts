@@ -12,7 +12,7 @@
  * (and which campaign is current) can change then.
  */
 import { createHash } from 'node:crypto';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import type { Campaign } from '../db/schema.js';
 import { nextLocalMidnight } from './campaign-periods.js';
 import { findCampaignBySlug, getCurrentCampaign, nextSpecialCampaignStart } from './campaigns.service.js';

@@ -1,6 +1,6 @@
 /** The fighting fund's background work: keep this month's and next month's campaigns in place. */
 import type { TaskList } from 'graphile-worker';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { ensureUpcomingMonthlyCampaigns } from './campaigns.service.js';
 import { invalidateFundCache } from './fund-cache.js';
 

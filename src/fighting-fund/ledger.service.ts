@@ -9,7 +9,7 @@
  * in whatever order its events arrive, even from two instances at once.
  */
 import type { Transaction } from 'kysely';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import type { Executor } from '../db/database.js';
 import type { Campaign, DB, LedgerEntry, OfflineMethod } from '../db/schema.js';
 import { recordAudit, type Actor } from '../admin/audit.service.js';

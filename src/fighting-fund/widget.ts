@@ -3,7 +3,7 @@
  * an iframe (inline CSS only, the Donate link breaks out with target=_top) and
  * the same figures as an SVG image. Both are rendered once per cached summary.
  */
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { pageEngine } from '../lib/pages.js';
 import { progressWidth } from './fund-pages.js';
 import { fundSummariesFor } from './fund-summary.service.js';

@@ -10,7 +10,7 @@
  */
 import type { Response } from 'express';
 import type { Liquid } from 'liquidjs';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { formatMoney } from './money.js';
 import { createTemplateEngine } from './templates.js';
 

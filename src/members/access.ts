@@ -8,7 +8,7 @@
  *   router.get('/account', optionalSession(deps), handler)          -> findCurrentPerson(req) may be undefined
  */
 import type { Request, RequestHandler } from 'express';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import type { Actor } from '../admin/audit.service.js';
 import { AppError } from '../lib/errors.js';
 import { readSessionCookie, resolveSession, type SessionClaims } from './session.service.js';

@@ -4,7 +4,7 @@
  * Nobody reaches another person's data here: every route works on the session's person.
  */
 import { Router, type RequestHandler } from 'express';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { parseInput } from '../lib/http.js';
 import { errorResponses, type ZodOpenApiPathsObject } from '../lib/openapi.js';
 import { formErrorSummary, renderPage } from '../lib/pages.js';

@@ -13,7 +13,7 @@
  * component never needs to know what those copies are.
  */
 import type { Transaction } from 'kysely';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { listAudit, recordAudit, type Actor } from '../admin/audit.service.js';
 import type { Executor } from '../db/database.js';
 import type { DB } from '../db/schema.js';

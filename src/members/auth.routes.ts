@@ -3,7 +3,7 @@
  * POST /api/auth/logout, POST /api/auth/logout-everywhere.
  */
 import { Router } from 'express';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { parseInput } from '../lib/http.js';
 import { errorResponses, type ZodOpenApiPathsObject } from '../lib/openapi.js';
 import { renderPage } from '../lib/pages.js';

@@ -1,6 +1,6 @@
 /** The members component's background jobs. */
 import type { Task } from 'graphile-worker';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { pruneExpiredSignInRecords } from './sign-in.service.js';
 
 export function memberTasks(deps: AppDeps): Record<string, Task> {

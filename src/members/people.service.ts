@@ -3,7 +3,7 @@
  * the shares component hangs off it). Found by our own ids; the email is unique
  * case-insensitively and kept lower-cased.
  */
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { recordAudit, type Actor } from '../admin/audit.service.js';
 import type { Transaction } from 'kysely';
 import type { Executor } from '../db/database.js';

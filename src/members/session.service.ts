@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import type { Config } from '../config.js';
 import type { Executor } from '../db/database.js';
 import type { Person, RoleName } from '../db/schema.js';

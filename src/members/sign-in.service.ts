@@ -8,7 +8,7 @@
  * token for that email.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { recordAudit, systemActor, type Actor } from '../admin/audit.service.js';
 import type { Executor } from '../db/database.js';
 import { queueEmail } from '../email/outbox.service.js';

@@ -1,6 +1,6 @@
 /** Small helpers for routes that serve both browsers (forms, pages) and API clients. */
 import type { ErrorRequestHandler, Request } from 'express';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { AppError } from '../lib/errors.js';
 import { renderPage } from '../lib/pages.js';
 

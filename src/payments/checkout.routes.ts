@@ -1,7 +1,7 @@
 /** The pages Stripe Checkout sends the payer back to: /checkout/success and /checkout/cancelled. */
 import { Router } from 'express';
 import { z } from 'zod';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { parseInput } from '../lib/http.js';
 import type { ZodOpenApiPathsObject } from '../lib/openapi.js';
 import { renderPage } from '../lib/pages.js';

@@ -5,7 +5,7 @@
  * create a second session that could be paid twice.
  */
 import type Stripe from 'stripe';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import type { CheckoutPurpose, CheckoutSession } from '../db/schema.js';
 import { AppError } from '../lib/errors.js';
 import {

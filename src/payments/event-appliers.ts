@@ -12,7 +12,7 @@
  */
 import type { Transaction } from 'kysely';
 import type Stripe from 'stripe';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import type { CheckoutSession, DB } from '../db/schema.js';
 import {
   findCheckoutById,

@@ -1,7 +1,8 @@
 /** Background work of the payments component: our own retry of Stripe events whose handler failed. */
 import type { TaskList } from 'graphile-worker';
 import { z } from 'zod';
-import { buildPaymentHandlers, type AppDeps } from '../app.js';
+import { buildPaymentHandlers } from '../composition.js';
+import type { AppDeps } from '../deps.js';
 import { RETRY_STRIPE_EVENT_TASK, retryStripeEvent } from './webhooks.service.js';
 
 const retryPayload = z.object({ eventId: z.string().min(1) });

@@ -4,7 +4,7 @@
  * books only through the charge.refunded webhook that follows, like any other refund.
  */
 import type Stripe from 'stripe';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { AppError } from '../lib/errors.js';
 
 export interface RefundRequest {

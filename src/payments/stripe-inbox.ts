@@ -11,7 +11,7 @@
  * by the event id) makes that exactly once in any case.
  */
 import type Stripe from 'stripe';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import type { PaymentHandlers } from './payment-handlers.js';
 import { applyQueuedEvents } from './webhooks.service.js';
 import { hasQueuedEvents, recordEvents, type NewStripeEvent } from './webhooks.repository.js';

@@ -1,7 +1,7 @@
 /** POST /webhooks/stripe: Stripe's endpoint. Mounted before any JSON body parser: the signature covers the raw bytes. */
 import express, { Router, type ErrorRequestHandler } from 'express';
 import { z } from 'zod';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { errorResponses, type ZodOpenApiPathsObject } from '../lib/openapi.js';
 import type { StripeInbox } from './stripe-inbox.js';
 import { receiveStripeEvent } from './webhooks.service.js';

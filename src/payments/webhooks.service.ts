@@ -9,7 +9,7 @@
  */
 import type { Transaction } from 'kysely';
 import type Stripe from 'stripe';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import type { DB } from '../db/schema.js';
 import { AppError } from '../lib/errors.js';
 import { addJob } from '../lib/jobs.js';

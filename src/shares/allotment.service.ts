@@ -19,7 +19,7 @@
  *   register does not churn (a member ceasing and being readmitted) over a chargeback
  *   that the society wins.
  */
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { systemActor } from '../admin/audit.service.js';
 import type { Executor } from '../db/database.js';
 import type { Member, ShareApplication, ShareTransaction } from '../db/schema.js';

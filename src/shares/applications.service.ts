@@ -4,7 +4,7 @@
  * the transaction that creates the application, under a per-person lock, and
  * only then is the applicant sent to Stripe Checkout.
  */
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import type { Executor } from '../db/database.js';
 import { AppError } from '../lib/errors.js';
 import { formatMoney } from '../lib/money.js';

@@ -7,7 +7,7 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import type { Insertable } from 'kysely';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { recordAudit, type Actor } from '../admin/audit.service.js';
 import type { Executor } from '../db/database.js';
 import type { Member, ShareApplication, ShareTransaction, ShareTransactionsTable } from '../db/schema.js';

@@ -5,7 +5,7 @@
  * It also keeps the register in step with the person's own changes to their
  * details, and erases from share applications what erasure may erase.
  */
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { listAudit } from '../admin/audit.service.js';
 import type { AccountContributor } from '../members/account.service.js';
 import { listApplicationsForPerson } from './applications.repository.js';

@@ -5,7 +5,7 @@
  * the fields, with everything the reader typed still there.
  */
 import type { Response } from 'express';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { AppError } from '../lib/errors.js';
 import { formErrorSummary, renderPage } from '../lib/pages.js';
 import { applyForShares, readableMoney, type ApplicationContext } from './applications.service.js';

@@ -5,7 +5,7 @@
  */
 import { Router } from 'express';
 import { z } from 'zod';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { parseInput } from '../lib/http.js';
 import { renderPage } from '../lib/pages.js';
 import { errorResponses, type ZodOpenApiPathsObject } from '../lib/openapi.js';

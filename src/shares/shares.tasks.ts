@@ -1,6 +1,6 @@
 /** The shares component's background jobs and their schedule. */
 import type { Task } from 'graphile-worker';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { REFUND_SHARE_PAYMENT_TASK, refundSharePayment } from './allotment.service.js';
 import { expireStaleApplications } from './applications.service.js';
 

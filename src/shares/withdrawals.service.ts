@@ -7,7 +7,7 @@
  *   deferred  -> approved | rejected
  *   approved  -> paid | deferred | rejected
  */
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { recordAudit, type Actor } from '../admin/audit.service.js';
 import type { ShareWithdrawal, ShareWithdrawalStatus } from '../db/schema.js';
 import { AppError } from '../lib/errors.js';

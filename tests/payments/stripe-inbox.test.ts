@@ -6,7 +6,7 @@
 import Stripe from 'stripe';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPaymentHandlers } from '../../src/app.js';
+import { buildPaymentHandlers } from '../../src/composition.js';
 import { createStripeInbox } from '../../src/payments/stripe-inbox.js';
 import { recordEvents } from '../../src/payments/webhooks.repository.js';
 import { startTestApp, TEST_WEBHOOK_SECRET, type TestApp } from '../support/test-app.js';

@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPaymentHandlers } from '../../src/app.js';
+import { buildPaymentHandlers } from '../../src/composition.js';
 import { retryStripeEvent } from '../../src/payments/webhooks.service.js';
 import { startTestApp, TEST_WEBHOOK_SECRET, type TestApp } from '../support/test-app.js';
 import { donationRow, eventResult, ledgerOf, ledgerTotal, rowCounts, startDonation } from './payment-helpers.js';

@@ -1,0 +1,31 @@
+/**
+ * AppDeps: everything a component needs from the process (config, database, clock,
+ * logger, Stripe). Its own module so that components depend on this type, never on
+ * app.ts, and the app, the worker and the test harness all take the same thing.
+ */
+import type Stripe from 'stripe';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import type { Clock } from './lib/clock.js';
+import type { Logger } from './lib/logger.js';
+import type { StripeSandbox } from './payments/sandbox/sandbox.js';
+import type { StripeInbox } from './payments/stripe-inbox.js';
+
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  clock: Clock;
+  logger: Logger;
+  /** Talks to Stripe, or to the sandbox / a test server standing in for it (STRIPE_API_BASE). */
+  stripe: Stripe;
+  /** The secret webhook bodies are signed with (the sandbox's own when running without Stripe keys). */
+  stripeWebhookSecret: string;
+  /** The built-in Stripe stand-in, mounted under /sandbox; only in sandbox mode (no Stripe keys). */
+  sandbox?: StripeSandbox;
+  /**
+   * Records webhook events and applies them (payments/stripe-inbox.ts). Given by whoever
+   * runs the app, to start, drain and stop it; otherwise buildApp makes one that applies
+   * what it records but never polls.
+   */
+  stripeInbox?: StripeInbox;
+}
