@@ -48,13 +48,22 @@ export interface LedgerEntriesTable {
   stripe_key: string | null;
   donation_id: string | null;
   acknowledged: Generated<boolean>;
-  donor_name: string | null;
-  donor_town: string | null;
   reverses_entry_id: number | null;
   /** For a refund, dispute or dispute won: the payment entry it takes back from (or returns to). */
   original_entry_id: number | null;
   reason: string | null;
   recorded_by: string | null;
+}
+
+/**
+ * The name and town a donor asked to be thanked with, beside their ledger entry
+ * (never in it: the ledger is append-only, and erasure must be able to remove them).
+ */
+export interface LedgerAcknowledgementsTable {
+  entry_id: number;
+  acknowledged: Generated<boolean>;
+  name: string;
+  town: string | null;
 }
 
 // ---- donations ------------------------------------------------------------
@@ -338,6 +347,7 @@ export interface ShareWithdrawalsTable {
 export interface DB {
   campaigns: CampaignsTable;
   ledger_entries: LedgerEntriesTable;
+  ledger_acknowledgements: LedgerAcknowledgementsTable;
   donations: DonationsTable;
   checkout_sessions: CheckoutSessionsTable;
   stripe_events: StripeEventsTable;

@@ -27,11 +27,12 @@ export async function listDonationsByPerson(db: Executor, personId: string, stat
 }
 
 /** Erasure: the gift (amount, campaign, dates, status) stays for the accounts; who gave it goes. */
-export async function anonymiseDonationsByPerson(db: Executor, personId: string, placeholderEmail: string): Promise<number> {
-  const result = await db
+export async function anonymiseDonationsByPerson(db: Executor, personId: string, placeholderEmail: string): Promise<string[]> {
+  const rows = await db
     .updateTable('donations')
     .set({ email: placeholderEmail, name: null, town: null })
     .where('person_id', '=', personId)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+    .returning('id')
+    .execute();
+  return rows.map((r) => r.id);
 }

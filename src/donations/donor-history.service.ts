@@ -3,6 +3,7 @@
  * the data export and erasure). Written by AUTH (issue 3) beside PAY's donations code.
  */
 import type { Executor } from '../db/database.js';
+import { forgetThanksForDonations } from '../fighting-fund/ledger.service.js';
 import { anonymiseDonationsByPerson, listDonationsByPerson } from './donor-history.repository.js';
 
 export interface DonationSummary {
@@ -47,6 +48,15 @@ export async function donationRecordsOfPerson(db: Executor, personId: string) {
   }));
 }
 
-export function anonymiseDonationsOfPerson(db: Executor, personId: string, placeholderEmail: string) {
-  return anonymiseDonationsByPerson(db, personId, placeholderEmail);
+/**
+ * Erasure: the donor's email, name and town go from their donations, and the name and
+ * town they were publicly thanked with go from beside the ledger; amounts stay.
+ */
+export async function anonymiseDonationsOfPerson(
+  db: Executor,
+  personId: string,
+  placeholderEmail: string,
+): Promise<{ donations: number; acknowledgements: number }> {
+  const ids = await anonymiseDonationsByPerson(db, personId, placeholderEmail);
+  return { donations: ids.length, acknowledgements: await forgetThanksForDonations(db, ids) };
 }

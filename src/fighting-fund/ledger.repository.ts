@@ -3,6 +3,12 @@ import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
 import type { Campaign, LedgerEntry, NewLedgerEntry } from '../db/schema.js';
 
+/** The name and town a donor asked to be thanked with (ledger_acknowledgements, beside the entry). */
+export interface Thanks {
+  name: string;
+  town: string | null;
+}
+
 /** Kinds that bring money in: each such entry is one donation in `donationCount`. */
 export const MONEY_IN_KINDS = ['online_donation', 'supporter_payment', 'offline_gift'] as const;
 
@@ -32,6 +38,7 @@ export async function insertStripeEntryIntoCampaign(
   db: Executor,
   campaignId: string,
   entry: NewStripeMoneyInEntry,
+  thanks: Thanks | null,
 ): Promise<{ entry: LedgerEntry; campaign: Campaign } | undefined> {
   const { rows } = await sql<LedgerEntry & CampaignColumns>`
     with c as (
@@ -39,13 +46,15 @@ export async function insertStripeEntryIntoCampaign(
        where id = ${campaignId}::uuid and starts_at <= ${entry.given_at}::timestamptz and deadline >= ${entry.given_at}::timestamptz
          and currency = ${entry.currency}::char(3)
     ), e as (
-      insert into ledger_entries (campaign_id, kind, amount, currency, given_at, recorded_at, source_ref, stripe_key, donation_id, acknowledged, donor_name, donor_town)
+      insert into ledger_entries (campaign_id, kind, amount, currency, given_at, recorded_at, source_ref, stripe_key, donation_id, acknowledged)
       select c.id, ${entry.kind}::text, ${entry.amount}::int8, ${entry.currency}::char(3), ${entry.given_at}::timestamptz, ${entry.recorded_at}::timestamptz,
-             ${entry.source_ref}::text, ${entry.stripe_key}::text, ${entry.donation_id ?? null}::uuid, ${entry.acknowledged ?? false}::boolean,
-             ${entry.donor_name ?? null}::text, ${entry.donor_town ?? null}::text
+             ${entry.source_ref}::text, ${entry.stripe_key}::text, ${entry.donation_id ?? null}::uuid, ${entry.acknowledged ?? false}::boolean
         from c
       on conflict (stripe_key) do nothing
       returning *
+    ), a as (
+      insert into ledger_acknowledgements (entry_id, name, town)
+      select e.id, ${thanks?.name ?? null}::text, ${thanks?.town ?? null}::text from e where ${thanks?.name ?? null}::text is not null
     )
     select e.*, c.slug as c_slug, c.title as c_title, c.kind as c_kind, c.target as c_target, c.currency as c_currency,
            c.starts_at as c_starts_at, c.deadline as c_deadline, c.created_at as c_created_at
@@ -102,6 +111,25 @@ export function insertReversal(db: Executor, entry: NewLedgerEntry & { reverses_
     .executeTakeFirst();
 }
 
+/** Puts the donor's name and town beside their (acknowledged) entry. */
+export async function insertThanks(db: Executor, entryId: number, thanks: Thanks): Promise<void> {
+  await db.insertInto('ledger_acknowledgements').values({ entry_id: entryId, name: thanks.name, town: thanks.town }).execute();
+}
+
+export async function findThanks(db: Executor, entryId: number): Promise<Thanks | undefined> {
+  return db.selectFrom('ledger_acknowledgements').select(['name', 'town']).where('entry_id', '=', entryId).executeTakeFirst();
+}
+
+/** Erasure: the names and towns beside these donations' entries go; the entries (amounts) stay. */
+export async function deleteThanksOfDonations(db: Executor, donationIds: readonly string[]): Promise<number> {
+  if (donationIds.length === 0) return 0;
+  const result = await db
+    .deleteFrom('ledger_acknowledgements')
+    .where('entry_id', 'in', (eb) => eb.selectFrom('ledger_entries').select('id').where('donation_id', 'in', donationIds))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 export interface CampaignTotals {
   raised: number;
   donationCount: number;
@@ -135,14 +163,13 @@ export interface AcknowledgementRow {
  */
 export async function listAcknowledgements(db: Executor, campaignId: string, limit: number): Promise<AcknowledgementRow[]> {
   const { rows } = await sql<AcknowledgementRow>`
-    select e.donor_name as name, e.donor_town as town, net.amount, e.given_at
+    select a.name, a.town, net.amount, e.given_at
       from ledger_entries e
+      join ledger_acknowledgements a on a.entry_id = e.id
       cross join lateral (
         select e.amount + coalesce((select sum(b.amount) from ledger_entries b where b.original_entry_id = e.id), 0)::int8 as amount
       ) net
      where e.campaign_id = ${campaignId}
-       and e.acknowledged
-       and e.donor_name is not null
        and e.kind in ('online_donation', 'supporter_payment', 'offline_gift')
        and not exists (select 1 from ledger_entries c where c.reverses_entry_id = e.id)
        and net.amount > 0
@@ -151,15 +178,16 @@ export async function listAcknowledgements(db: Executor, campaignId: string, lim
   return rows;
 }
 
-export type LedgerExportRow = LedgerEntry & { campaign_slug: string };
+export type LedgerExportRow = LedgerEntry & { campaign_slug: string; donor_name: string | null; donor_town: string | null };
 
 /** One page of the ledger in id order (keyset paging), for the CSV export. */
 export function listEntriesAfter(db: Executor, query: { campaignId?: string; afterId: number; limit: number }): Promise<LedgerExportRow[]> {
   let q = db
     .selectFrom('ledger_entries as e')
     .innerJoin('campaigns as c', 'c.id', 'e.campaign_id')
+    .leftJoin('ledger_acknowledgements as a', 'a.entry_id', 'e.id')
     .selectAll('e')
-    .select('c.slug as campaign_slug')
+    .select(['c.slug as campaign_slug', 'a.name as donor_name', 'a.town as donor_town'])
     .where('e.id', '>', query.afterId)
     .orderBy('e.id')
     .limit(query.limit);

@@ -50,8 +50,7 @@ export type BookedMoneyIn = { entry: LedgerEntry; created: true; campaign: Campa
 export async function bookStripeMoneyIn(deps: FundDeps, trx: Transaction<DB>, input: StripeMoneyIn): Promise<BookedMoneyIn> {
   assertPositiveAmount(input.amount);
   const currency = input.currency.toUpperCase();
-  const name = input.acknowledged ? cleanText(input.donorName) : null;
-  const town = input.acknowledged ? cleanText(input.donorTown) : null;
+  const thanks = thanksFor(input.acknowledged, input.donorName, input.donorTown);
   const row = {
     kind: input.kind,
     amount: input.amount,
@@ -62,12 +61,10 @@ export async function bookStripeMoneyIn(deps: FundDeps, trx: Transaction<DB>, in
     stripe_key: input.stripeKey,
     donation_id: input.donationId ?? null,
     acknowledged: input.acknowledged,
-    donor_name: name,
-    donor_town: town,
   };
   if (input.requestedCampaignId) {
     // Nearly always the gift lands in the campaign it was made for, and is new: one round trip.
-    const booked = await ledger.insertStripeEntryIntoCampaign(trx, input.requestedCampaignId, row);
+    const booked = await ledger.insertStripeEntryIntoCampaign(trx, input.requestedCampaignId, row, thanks);
     if (booked) {
       invalidateFundCache();
       return { ...booked, created: true };
@@ -80,6 +77,7 @@ export async function bookStripeMoneyIn(deps: FundDeps, trx: Transaction<DB>, in
   assertSameCurrency(currency, campaign.currency, input.stripeKey);
   const inserted = await ledger.insertStripeEntry(trx, { ...row, campaign_id: campaign.id });
   if (inserted) {
+    if (thanks) await ledger.insertThanks(trx, inserted.id, thanks);
     invalidateFundCache();
     return { entry: inserted, created: true, campaign };
   }
@@ -171,6 +169,22 @@ function assertSameCurrency(given: string, expected: string, what: string): void
   if (given !== expected) throw new Error(`${what}: currency ${given} does not match the campaign's ${expected}`);
 }
 
+/** The name and town to thank a donor with: only when they asked, and only with a name. */
+function thanksFor(acknowledged: boolean, name: string | null | undefined, town: string | null | undefined): ledger.Thanks | null {
+  const cleanName = acknowledged ? cleanText(name) : null;
+  return cleanName ? { name: cleanName, town: cleanText(town) } : null;
+}
+
+/**
+ * Erasure of the donor of these donations: the names and towns they were thanked
+ * with go (from the public acknowledgements too); the ledger's amounts stay.
+ */
+export async function forgetThanksForDonations(trx: Executor, donationIds: readonly string[]): Promise<number> {
+  const removed = await ledger.deleteThanksOfDonations(trx, donationIds);
+  if (removed > 0) invalidateFundCache();
+  return removed;
+}
+
 function cleanText(value: string | null | undefined): string | null {
   const trimmed = value?.trim();
   return trimmed ? trimmed : null;
@@ -213,7 +227,7 @@ export interface LedgerEntryView {
   reason: string | null;
 }
 
-export function toLedgerEntryView(entry: LedgerEntry, campaignSlug: string): LedgerEntryView {
+export function toLedgerEntryView(entry: LedgerEntry, campaignSlug: string, thanks?: ledger.Thanks | null): LedgerEntryView {
   return {
     id: entry.id,
     campaign: campaignSlug,
@@ -225,11 +239,17 @@ export function toLedgerEntryView(entry: LedgerEntry, campaignSlug: string): Led
     recordedAt: entry.recorded_at.toISOString(),
     reference: entry.source_ref,
     acknowledged: entry.acknowledged,
-    name: entry.donor_name,
-    town: entry.donor_town,
+    name: thanks?.name ?? null,
+    town: thanks?.town ?? null,
     reversesEntryId: entry.reverses_entry_id,
     reason: entry.reason,
   };
+}
+
+/** An entry as the audit log keeps it: the donor's name and town live beside the ledger, not in the append-only log. */
+function withoutDonor(view: LedgerEntryView): Omit<LedgerEntryView, 'name' | 'town'> {
+  const { name: _name, town: _town, ...rest } = view;
+  return rest;
 }
 
 export interface OfflineGift {
@@ -254,8 +274,8 @@ export async function recordOfflineGift(deps: AppDeps, actor: Actor, gift: Offli
     throw fundError('given_at_in_future', 422, 'givenAt is in the future: record a gift once it has been given.', { givenAt: gift.givenAt.toISOString() });
   }
   const acknowledged = gift.acknowledge ?? false;
-  const name = acknowledged ? cleanText(gift.name) : null;
-  if (acknowledged && !name) {
+  const thanks = thanksFor(acknowledged, gift.name, gift.town);
+  if (acknowledged && !thanks) {
     throw fundError('acknowledgement_needs_name', 422, 'A donor who wants to be acknowledged needs a name.');
   }
   const view = await deps.db.transaction().execute(async (trx) => {
@@ -271,16 +291,15 @@ export async function recordOfflineGift(deps: AppDeps, actor: Actor, gift: Offli
       recorded_at: now,
       source_ref: gift.reference,
       acknowledged,
-      donor_name: name,
-      donor_town: acknowledged ? cleanText(gift.town) : null,
       recorded_by: actor.id,
     });
-    const view = toLedgerEntryView(entry, campaign.slug);
+    if (thanks) await ledger.insertThanks(trx, entry.id, thanks);
+    const view = toLedgerEntryView(entry, campaign.slug, thanks);
     await recordAudit(trx, deps.clock, actor, {
       action: 'ledger.offline_gift_recorded',
       subjectType: 'ledger_entry',
       subjectId: String(entry.id),
-      after: view,
+      after: withoutDonor(view),
     });
     return view;
   });
@@ -323,8 +342,8 @@ export async function reverseEntry(deps: AppDeps, actor: Actor, id: number, reas
       action: 'ledger.entry_reversed',
       subjectType: 'ledger_entry',
       subjectId: String(entry.id),
-      before: toLedgerEntryView(entry, campaign!.slug),
-      after: view,
+      before: withoutDonor(toLedgerEntryView(entry, campaign!.slug)),
+      after: withoutDonor(view),
     });
     return view;
   });

@@ -229,7 +229,8 @@ export async function eraseMe(deps: AccountDeps, contributors: readonly AccountC
       subjectId: person.id,
       after: {
         erasedAt: now.toISOString(),
-        donationsAnonymised: donations,
+        donationsAnonymised: donations.donations,
+        acknowledgementsRemoved: donations.acknowledgements,
         emailsRedacted: emails,
         rolesRemoved: person.roles,
         ...Object.assign({}, ...contributions.map((c) => c.audit ?? {})),
@@ -238,7 +239,8 @@ export async function eraseMe(deps: AccountDeps, contributors: readonly AccountC
     return {
       erased: [
         'your name, postal address, email address and email preferences',
-        `your name, town and email address on ${donations} donation record(s)`,
+        `your name, town and email address on ${donations.donations} donation record(s)`,
+        `your name and town on ${donations.acknowledgements} public acknowledgement(s) of a gift (the amounts stay in the fund, without a name)`,
         `the contents and recipient of ${emails} email(s) we sent you`,
         'your roles and every session (you are signed out everywhere)',
         ...contributions.flatMap((c) => c.erased ?? []),
@@ -246,7 +248,6 @@ export async function eraseMe(deps: AccountDeps, contributors: readonly AccountC
       kept: [
         'your entry in the register of members, if you are or were a member: the law requires the society to keep the register',
         'the amounts, dates and references of payments, in the accounts and the fighting-fund ledger (without your contact details)',
-        'a public acknowledgement by name you asked for on a gift, as published in the fund ledger',
         'the audit log of changes made to records (who acted, what, when)',
         ...contributions.flatMap((c) => c.kept ?? []),
       ],

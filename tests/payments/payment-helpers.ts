@@ -35,10 +35,11 @@ export async function rowCounts(app: TestApp): Promise<Record<string, number>> {
 /** The ledger entries booked from a donation, oldest first. */
 export function ledgerOf(app: TestApp, donationId: string) {
   return app.db
-    .selectFrom('ledger_entries')
-    .select(['kind', 'amount', 'stripe_key', 'source_ref', 'acknowledged', 'donor_name', 'donor_town', 'given_at', 'campaign_id'])
-    .where('donation_id', '=', donationId)
-    .orderBy('id')
+    .selectFrom('ledger_entries as e')
+    .leftJoin('ledger_acknowledgements as a', 'a.entry_id', 'e.id')
+    .select(['e.kind', 'e.amount', 'e.stripe_key', 'e.source_ref', 'e.acknowledged', 'a.name as donor_name', 'a.town as donor_town', 'e.given_at', 'e.campaign_id'])
+    .where('e.donation_id', '=', donationId)
+    .orderBy('e.id')
     .execute();
 }
 
