@@ -11,6 +11,7 @@ import { donationsOpenApi, donationsRouter } from './donations/donations.routes.
 import { fundAdminOpenApi, fundAdminRouter } from './fighting-fund/fund-admin.routes.js';
 import { fundFiguresRouter, fundOpenApi, fundRouter } from './fighting-fund/fund.routes.js';
 import { errorHandler, notFoundHandler } from './lib/http.js';
+import { rejectUnreadablePathAndQuery, rejectUnstorableBody } from './lib/input-guard.js';
 import { renderPage } from './lib/pages.js';
 import { buildOpenApiDocument, errorResponses, type ZodOpenApiPathsObject } from './lib/openapi.js';
 import { peopleAdminOpenApi, peopleAdminRouter } from './admin/people-admin.routes.js';
@@ -38,6 +39,8 @@ export function buildApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.set('json spaces', 0);
+  // A malformed escape or a NUL in the address is the client's mistake (400), whichever route it was meant for.
+  app.use(rejectUnreadablePathAndQuery);
 
   // The fund's figures, asked for by every page of the newspaper: served from an in-process
   // cache ahead of the request log and helmet (see fund.routes.ts), like the health checks.
@@ -106,6 +109,7 @@ export function buildApp(deps: AppDeps): Express {
 
   app.use(express.json({ limit: '100kb' }));
   app.use(express.urlencoded({ extended: false, limit: '100kb' }));
+  app.use(rejectUnstorableBody);
   // Needs the parsed body (a form's _csrf field); webhooks and the sandbox are mounted above it.
   app.use(csrfProtection(deps));
 

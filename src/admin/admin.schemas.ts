@@ -1,5 +1,6 @@
 /** Request shapes of the admin routes for people, roles and the audit log. */
 import { z } from 'zod';
+import { instantText } from '../lib/instants.js';
 
 export const auditQuery = z
   .object({
@@ -7,8 +8,8 @@ export const auditQuery = z
     subjectId: z.string().min(1).max(200).optional(),
     actorId: z.uuid().optional(),
     action: z.string().regex(/^[a-z_]+(\.[a-z_]*)*$/, 'must be an action such as person.role_granted, or a prefix such as person.').max(100).optional(),
-    from: z.iso.datetime({ offset: true }).optional().meta({ description: 'Entries at or after this instant' }),
-    to: z.iso.datetime({ offset: true }).optional().meta({ description: 'Entries before this instant' }),
+    from: instantText.optional().meta({ description: 'Entries at or after this instant' }),
+    to: instantText.optional().meta({ description: 'Entries before this instant' }),
     before: z.coerce.number().int().positive().optional().meta({ description: 'Paging: entries with an id below this (the previous page\'s nextBefore)' }),
     limit: z.coerce.number().int().min(1).max(200).default(50),
   })

@@ -1,5 +1,6 @@
 /** Request and response shapes of the fighting fund (SPEC section 3). */
 import { z } from 'zod';
+import { instantInput } from '../lib/instants.js';
 
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -8,9 +9,7 @@ export const campaignSlug = z
   .regex(SLUG_PATTERN, 'must be a campaign slug: lower-case letters, digits and hyphens, up to 63 characters')
   .meta({ description: "A campaign's slug: 'YYYY-MM' for a monthly campaign", example: '2026-11' });
 
-const instant = z.iso
-  .datetime({ offset: true, error: 'must be an ISO 8601 instant with a time zone, e.g. 2026-11-30T23:59:59Z' })
-  .transform((s) => new Date(s));
+const instant = instantInput;
 
 const pence = (max: number) =>
   z

@@ -6,10 +6,12 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { z } from 'zod';
 import { AppError } from './errors.js';
+import { assertStorableText } from './input-guard.js';
 import type { Logger } from './logger.js';
 
 /** Parses `input` with `schema` or throws a 400 `invalid_request` naming each bad field. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  assertStorableText(input);
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   throw new AppError({
@@ -35,6 +37,8 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
 interface BodyParserError {
   type?: string;
   status?: number;
+  statusCode?: number;
+  expose?: boolean;
 }
 
 /** Turns any error into the contract's error JSON; unknown errors are logged and become a 500. */
@@ -67,6 +71,12 @@ function toAppError(err: unknown): AppError | undefined {
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new AppError({ code: 'unsupported_media_type', status: 415, message: 'The request body encoding is not supported.' });
+  }
+  // Any other error Express or a parser marks as the client's (http-errors: a 4xx status, `expose`),
+  // e.g. a path parameter with a malformed escape: the client hears it as a 400, never a 500.
+  const status = bodyError?.status ?? bodyError?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500 && (err instanceof URIError || bodyError.expose === true)) {
+    return new AppError({ code: 'invalid_request', status: 400, message: 'The request is not valid.' });
   }
   const pgError = err as { code?: string; constraint?: string };
   if (pgError?.code === '23505') {

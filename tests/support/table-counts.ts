@@ -1,0 +1,35 @@
+/**
+ * tableCounts(app): every table of the app's database, in every schema but
+ * PostgreSQL's own and the migrator's, with its row count and a checksum of its
+ * rows, so a test can say "this request changed nothing" without naming tables
+ * (new tables are covered the day they are added).
+ */
+import { sql } from 'kysely';
+import type { TestApp } from './test-app.js';
+
+export interface TableState {
+  rows: number;
+  checksum: string | null;
+}
+
+/** Tables whose rows move on every request by design (the rate limiter counts refused requests too). */
+const MOVING = new Set(['public.rate_limit_windows']);
+
+export async function tableCounts(app: Pick<TestApp, 'db'>, options: { exclude?: string[] } = {}): Promise<Record<string, TableState>> {
+  const { rows: tables } = await sql<{ name: string }>`
+    select format('%I.%I', table_schema, table_name) as name
+      from information_schema.tables
+     where table_type = 'BASE TABLE'
+       and table_schema not in ('pg_catalog', 'information_schema')
+       and table_name not in ('kysely_migration', 'kysely_migration_lock')
+     order by 1`.execute(app.db);
+  const skip = new Set([...MOVING, ...(options.exclude ?? [])]);
+  const state: Record<string, TableState> = {};
+  for (const { name } of tables) {
+    if (skip.has(name)) continue;
+    const { rows } = await sql<{ rows: string; checksum: string | null }>`
+      select count(*)::text as rows, md5(string_agg(t::text, ',' order by t::text)) as checksum from ${sql.raw(name)} t`.execute(app.db);
+    state[name] = { rows: Number(rows[0]!.rows), checksum: rows[0]!.checksum };
+  }
+  return state;
+}
