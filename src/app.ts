@@ -12,6 +12,8 @@ import { fundAdminOpenApi, fundAdminRouter } from './fighting-fund/fund-admin.ro
 import { fundFiguresRouter, fundOpenApi, fundRouter } from './fighting-fund/fund.routes.js';
 import { errorHandler, notFoundHandler } from './lib/http.js';
 import { rejectUnreadablePathAndQuery, rejectUnstorableBody } from './lib/input-guard.js';
+import { createMetrics, httpMetrics } from './lib/metrics.js';
+import { metricsOpenApi, metricsRouter } from './observability/metrics.routes.js';
 import { renderPage } from './lib/pages.js';
 import { buildOpenApiDocument, errorResponses, type ZodOpenApiPathsObject } from './lib/openapi.js';
 import { peopleAdminOpenApi, peopleAdminRouter } from './admin/people-admin.routes.js';
@@ -39,6 +41,9 @@ export function buildApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.set('json spaces', 0);
+  const metrics = deps.metrics ?? createMetrics();
+  // First, so every answer is counted and timed, the cached fund figures and webhooks included.
+  app.use(httpMetrics(metrics));
   // A malformed escape or a NUL in the address is the client's mistake (400), whichever route it was meant for.
   app.use(rejectUnreadablePathAndQuery);
 
@@ -60,7 +65,7 @@ export function buildApp(deps: AppDeps): Express {
         res.setHeader('x-request-id', id);
         return id;
       },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
       // A sign-in link's token in a log line would let a log reader sign in as its owner.
       serializers: {
         req: (req: { url?: string; query?: unknown }) => {
@@ -104,6 +109,8 @@ export function buildApp(deps: AppDeps): Express {
   // Components mount their routers here (the webhook route is mounted first, above).
   const openApiPaths: ZodOpenApiPathsObject[] = [healthOpenApi];
   openApiPaths.push(webhookOpenApi);
+  app.use(metricsRouter(deps, metrics));
+  openApiPaths.push(metricsOpenApi);
   // The sandbox parses its own (form-encoded, Stripe-style) bodies.
   if (deps.sandbox && config.stripe.sandbox) app.use('/sandbox', deps.sandbox.router);
 

@@ -68,6 +68,12 @@ const envSchema = z.object({
   /** The previous AUTH_SECRET during a key rotation: still verifies, never signs. */
   AUTH_SECRET_PREVIOUS: z.string().min(32, 'must be at least 32 characters').optional(),
   ADMIN_EMAILS: emailList.default([]),
+  /** Bearer token for GET /metrics; unset, the route answers 404. */
+  METRICS_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .regex(/^\S+$/, 'must not contain spaces')
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   // Society rules (SPEC section 1).
@@ -125,6 +131,8 @@ function toConfig(e: z.infer<typeof envSchema>) {
     dataDir,
     embeddedPostgresPort: e.EMBEDDED_POSTGRES_PORT,
     logLevel: e.LOG_LEVEL,
+    /** Bearer token for GET /metrics (unset: the route answers 404). */
+    metricsToken: e.METRICS_TOKEN,
     stripe: {
       /** True when no Stripe keys are set: the built-in sandbox stands in for Stripe. */
       sandbox,

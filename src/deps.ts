@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
+import type { Metrics } from './lib/metrics.js';
 import type { StripeSandbox } from './payments/sandbox/sandbox.js';
 import type { StripeInbox } from './payments/stripe-inbox.js';
 
@@ -28,4 +29,9 @@ export interface AppDeps {
    * what it records but never polls.
    */
   stripeInbox?: StripeInbox;
+  /**
+   * This instance's Prometheus instruments (lib/metrics.ts), shared by the app and its
+   * job worker; served by GET /metrics. Without it, buildApp makes one for the app alone.
+   */
+  metrics?: Metrics;
 }

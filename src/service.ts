@@ -19,6 +19,7 @@ import { migrateToLatest } from './db/migrator.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { workerLogger } from './lib/jobs.js';
 import type { Logger } from './lib/logger.js';
+import { createMetrics, jobMetricsEvents } from './lib/metrics.js';
 import { createStripeSandbox, type StripeSandbox } from './payments/sandbox/sandbox.js';
 import { createStripeClient } from './payments/stripe-client.js';
 import { createStripeInbox, type StripeInbox } from './payments/stripe-inbox.js';
@@ -77,7 +78,8 @@ export async function startService(givenConfig: Config, logger: Logger, options:
   }
   const stripe = createStripeClient({ secretKey: stripeSecretKey, apiBase: stripeApiBase });
 
-  const deps: AppDeps = { config, db: database.db, clock, logger, stripe, stripeWebhookSecret, ...(sandbox ? { sandbox } : {}) };
+  const metrics = createMetrics({ processMetrics: true });
+  const deps: AppDeps = { config, db: database.db, clock, logger, stripe, stripeWebhookSecret, metrics, ...(sandbox ? { sandbox } : {}) };
   stripeInbox = deps.stripeInbox = createStripeInbox(deps, buildPaymentHandlers(deps));
   const app = buildApp(deps);
   // Attached in the same tick as 'listening' resolved: no request can have arrived before.
@@ -90,6 +92,7 @@ export async function startService(givenConfig: Config, logger: Logger, options:
     concurrency: 4,
     noHandleSignals: true,
     pollInterval: 1000,
+    events: jobMetricsEvents(metrics),
     logger: workerLogger(logger.child({ component: 'worker' })),
   });
 

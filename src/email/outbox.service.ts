@@ -81,16 +81,18 @@ export type SendOutcome = 'sent' | 'already_sent' | 'missing' | 'erased';
  * and rethrown: graphile-worker retries with exponential backoff.
  */
 export async function sendQueuedEmail(
-  deps: Pick<AppDeps, 'db' | 'clock'> & { logger: Logger },
+  deps: Pick<AppDeps, 'db' | 'clock' | 'metrics'> & { logger: Logger },
   transport: MailTransport,
   emailId: string,
 ): Promise<SendOutcome> {
   let failure: unknown;
+  let template = 'unknown';
   const outcome = await deps.db.transaction().execute(async (trx): Promise<SendOutcome | 'failed'> => {
     const email = await lockEmail(trx, emailId);
     if (!email) return 'missing';
     if (email.sent_at) return 'already_sent';
     if (isErased(email)) return 'erased';
+    template = email.template;
     try {
       const response = await transport.send(email);
       await markEmailSent(trx, email.id, deps.clock.now(), response);
@@ -100,6 +102,7 @@ export async function sendQueuedEmail(
       return 'failed';
     }
   });
+  if (outcome === 'failed' || outcome === 'sent') deps.metrics?.emails.inc({ template, outcome });
   if (outcome === 'failed') {
     await recordEmailFailure(deps.db, emailId, deps.clock.now(), String((failure as Error)?.message ?? failure));
     deps.logger.warn({ err: failure, emailId }, 'sending an email failed; it will be retried');

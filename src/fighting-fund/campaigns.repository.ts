@@ -1,4 +1,5 @@
 /** All SQL about campaigns. */
+import { sql } from 'kysely';
 import type { Executor } from '../db/database.js';
 import type { Campaign, CampaignKind } from '../db/schema.js';
 
@@ -101,4 +102,26 @@ export function updateCampaign(db: Executor, id: string, changes: CampaignChange
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirstOrThrow();
+}
+
+export interface OpenCampaignTotals {
+  slug: string;
+  target: number;
+  raised: number;
+  donation_count: number;
+}
+
+/** Every campaign running at `at` (the month's and any special one) with its ledger totals, as the fund's figures count them. */
+export async function listOpenCampaignTotals(db: Executor, at: Date): Promise<OpenCampaignTotals[]> {
+  const { rows } = await sql<OpenCampaignTotals>`
+    select c.slug, c.target,
+           coalesce(sum(e.amount), 0)::int8 as raised,
+           (count(e.id) filter (where e.kind in ('online_donation', 'supporter_payment', 'offline_gift'))
+            - count(e.id) filter (where e.kind = 'correction'))::int8 as donation_count
+      from campaigns c
+      left join ledger_entries e on e.campaign_id = c.id
+     where c.starts_at <= ${at} and c.deadline >= ${at}
+     group by c.id
+     order by c.slug`.execute(db);
+  return rows;
 }

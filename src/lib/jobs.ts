@@ -47,3 +47,32 @@ export function workerLogger(logger?: Logger): WorkerLogger {
     logger[method]({ worker: scope, ...meta }, message);
   });
 }
+
+export interface JobQueueFigures {
+  task: string;
+  /** Due now and not taken by a worker. */
+  ready: number;
+  /** Taken by a worker (running, or held by an instance that died until it is unlocked). */
+  locked: number;
+  /** Waiting for a later run (scheduled, or backing off after a failure). */
+  scheduled: number;
+  /** Failed at least once and will be tried again. */
+  retrying: number;
+  /** Out of attempts: will not run again unless someone acts. */
+  failed: number;
+}
+
+/** The graphile-worker queue per task, for GET /metrics (one query over the jobs view). */
+export async function jobQueueFigures(db: Kysely<any>): Promise<JobQueueFigures[]> {
+  const { rows } = await sql<JobQueueFigures>`
+    select task_identifier as task,
+           count(*) filter (where locked_at is null and run_at <= now() and attempts < max_attempts)::int8 as ready,
+           count(*) filter (where locked_at is not null)::int8 as locked,
+           count(*) filter (where locked_at is null and run_at > now() and attempts < max_attempts)::int8 as scheduled,
+           count(*) filter (where last_error is not null and attempts < max_attempts)::int8 as retrying,
+           count(*) filter (where attempts >= max_attempts)::int8 as failed
+      from graphile_worker.jobs
+     group by task_identifier
+     order by task_identifier`.execute(db);
+  return rows;
+}

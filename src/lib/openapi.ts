@@ -51,6 +51,7 @@ export function buildOpenApiDocument(paths: ZodOpenApiPathsObject[], publicUrl: 
       securitySchemes: {
         session: { type: 'apiKey', in: 'cookie', name: 'session', description: 'Set by POST /auth/callback' },
         stripeSignature: { type: 'apiKey', in: 'header', name: 'Stripe-Signature' },
+        metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN' },
       },
     },
   });

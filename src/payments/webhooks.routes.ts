@@ -21,6 +21,7 @@ export function webhookRouter(deps: AppDeps, inbox: StripeInbox): Router {
   });
   router.use('/webhooks/stripe', ((err, req, _res, next) => {
     log.warn({ err, ip: req.ip }, 'stripe webhook delivery not recorded');
+    deps.metrics?.stripeDeliveries.inc({ type: 'unknown', outcome: 'rejected' });
     next(err);
   }) satisfies ErrorRequestHandler);
   return router;

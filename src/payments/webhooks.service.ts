@@ -47,6 +47,7 @@ export async function receiveStripeEvent(
   const event = verifyEvent(deps, rawBody, signature);
   // Rejects when it could not be stored: the error answers 5xx, and Stripe delivers again.
   const outcome = await inbox.record(event, rawBody);
+  deps.metrics?.stripeDeliveries.inc({ type: event.type, outcome });
   return { received: true, eventId: event.id, outcome };
 }
 
@@ -185,6 +186,7 @@ async function applyInTransaction(deps: AppDeps, handlers: PaymentHandlers, trx:
 /** After the commit, so the log never tells of an event that was rolled back. */
 function logProcessed(deps: AppDeps, event: Stripe.Event, result: EventOutcome & { duplicate: boolean }): void {
   deps.logger.info({ eventId: event.id, type: event.type, outcome: result.outcome, note: result.note, duplicate: result.duplicate }, 'stripe event processed');
+  if (!result.duplicate) deps.metrics?.stripeEvents.inc({ type: event.type, outcome: result.outcome });
 }
 
 /** A queued event that failed leaves the processor's queue for the retry job, which backs off. */
@@ -195,6 +197,7 @@ async function handToRetryJob(deps: AppDeps, event: Stripe.Event, err: unknown):
 
 async function recordFailure(deps: AppDeps, event: Stripe.Event, err: unknown, options: { queueRetry: boolean }): Promise<void> {
   const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  deps.metrics?.stripeEvents.inc({ type: event.type, outcome: 'failed' });
   await deps.db.transaction().execute(async (trx) => {
     await insertEventFailure(trx, { eventId: event.id, error: message.slice(0, 2000), now: deps.clock.now() });
     // From here the retry job owns the event: the processor must not pick it up again.

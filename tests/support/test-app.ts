@@ -21,6 +21,7 @@ import { connectDatabase, type DatabaseHandle } from '../../src/db/database.js';
 import { FixedClock } from '../../src/lib/clock.js';
 import { workerLogger } from '../../src/lib/jobs.js';
 import { createLogger } from '../../src/lib/logger.js';
+import { createMetrics, jobMetricsEvents } from '../../src/lib/metrics.js';
 import { createStripeClient } from '../../src/payments/stripe-client.js';
 import { createStripeInbox } from '../../src/payments/stripe-inbox.js';
 import { buildTaskList } from '../../src/tasks.js';
@@ -131,6 +132,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     // With STRIPE_SECRET_KEY: '' (sandbox mode, as service.ts does) the client still needs a key to exist.
     stripe: createStripeClient({ secretKey: config.stripe.secretKey ?? 'sk_test_sandbox', apiBase: config.stripe.apiBase }),
     stripeWebhookSecret: TEST_WEBHOOK_SECRET,
+    metrics: createMetrics(),
   };
   // Applies recorded events as the service does (no polling: every delivery below drains it instead).
   const stripeInbox = (deps.stripeInbox = createStripeInbox(deps, buildPaymentHandlers(deps)));
@@ -149,6 +151,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       concurrency: 2,
       noHandleSignals: true,
       pollInterval: 100,
+      events: jobMetricsEvents(deps.metrics),
       logger: workerLogger(logger.child({ component: 'worker' })),
     });
     runners.push(runner);
