@@ -6,7 +6,7 @@
  * in any order.
  */
 import type { AppDeps } from '../deps.js';
-import { bookStripeMoneyBack, bookStripeMoneyIn, type StripeMoneyBack } from '../fighting-fund/ledger.service.js';
+import { bookStripeMoneyBack, bookStripeMoneyIn, type StripeMoneyBack } from '../fighting-fund/stripe-bookings.js';
 import type { DisputeNotice, PaidPayment, PaymentHandler, PaymentHandlerContext } from '../payments/payment-handlers.js';
 import type { Donation } from '../db/schema.js';
 import { findDonation, markDonationPaid, markDonationProcessing, markDonationUnpaid } from './donations.repository.js';

@@ -5,7 +5,7 @@
  */
 import type { AppDeps } from '../deps.js';
 import type { Campaign } from '../db/schema.js';
-import { findCampaignBySlug, getCurrentCampaign } from '../fighting-fund/ledger.service.js';
+import { findCampaignBySlug, getCurrentCampaign } from '../fighting-fund/campaigns.service.js';
 import { AppError } from '../lib/errors.js';
 import { formatMoney, parseMajorUnits } from '../lib/money.js';
 import { findOrCreatePersonByEmail, normalizeEmail } from '../members/people.service.js';

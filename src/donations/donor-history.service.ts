@@ -3,7 +3,7 @@
  * the data export and erasure). Written by AUTH (issue 3) beside PAY's donations code.
  */
 import type { Executor } from '../db/database.js';
-import { forgetThanksForDonations } from '../fighting-fund/ledger.service.js';
+import { forgetThanksForDonations } from '../fighting-fund/acknowledgements.js';
 import { anonymiseDonationsByPerson, listDonationsByPerson } from './donor-history.repository.js';
 
 export interface DonationSummary {

@@ -23,7 +23,9 @@ import {
   slugParams,
   updateCampaignRequest,
 } from './fund.schemas.js';
-import { LEDGER_CSV_COLUMNS, openLedgerExport, recordOfflineGift, reverseEntry } from './ledger.service.js';
+import { LEDGER_CSV_COLUMNS, openLedgerExport } from './ledger-export.js';
+import { reverseEntry } from './ledger-reversals.js';
+import { recordOfflineGift } from './offline-gifts.js';
 
 export function fundAdminRouter(deps: AppDeps): Router {
   const router = Router();

@@ -10,7 +10,7 @@ import type { AppDeps } from '../deps.js';
 import { formErrorSummary, renderPage } from '../lib/pages.js';
 import { findCampaignBySlug } from './campaigns.service.js';
 import { fundSummariesFor, type FundSummary } from './fund-summary.service.js';
-import { listAcknowledgements } from './ledger.service.js';
+import { listAcknowledgements } from './acknowledgements.js';
 
 /** What the reader typed into the donate form, as text (checkbox as a boolean). */
 export interface DonateFormValues {

@@ -10,7 +10,7 @@ import { errorResponses, type ZodOpenApiPathsObject } from '../lib/openapi.js';
 import { renderDonatePage, renderHomePage } from './fund-pages.js';
 import { fundSummariesFor, type CachedFundSummary } from './fund-summary.service.js';
 import { acknowledgement, acknowledgementsQuery, fundSummary, slugParams, widgetQuery } from './fund.schemas.js';
-import { listAcknowledgements } from './ledger.service.js';
+import { listAcknowledgements } from './acknowledgements.js';
 import { renderWidgetHtml, renderWidgetSvg } from './widget.js';
 
 /** Shared caches may keep the figures for a second: with our own 1 s cache a new entry shows within 2 s. */

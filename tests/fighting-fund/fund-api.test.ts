@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getCurrentCampaign } from '../../src/fighting-fund/ledger.service.js';
+import { getCurrentCampaign } from '../../src/fighting-fund/campaigns.service.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { fundTableCounts, giveOnline, takeBack, uid } from './fund-helpers.js';
 

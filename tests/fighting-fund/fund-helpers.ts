@@ -1,7 +1,7 @@
 /** Test helpers of the fighting-fund tests: book entries through the fund's own service, count rows. */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { bookStripeMoneyBack, bookStripeMoneyIn, type StripeMoneyBack, type StripeMoneyIn } from '../../src/fighting-fund/ledger.service.js';
+import { bookStripeMoneyBack, bookStripeMoneyIn, type StripeMoneyBack, type StripeMoneyIn } from '../../src/fighting-fund/stripe-bookings.js';
 import type { TestApp } from '../support/test-app.js';
 
 export const uid = () => randomUUID().replaceAll('-', '').slice(0, 16);

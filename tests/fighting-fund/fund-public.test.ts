@@ -2,7 +2,7 @@ import express from 'express';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderDonatePage } from '../../src/fighting-fund/fund-pages.js';
-import { getCurrentCampaign } from '../../src/fighting-fund/ledger.service.js';
+import { getCurrentCampaign } from '../../src/fighting-fund/campaigns.service.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { fundTableCounts, giveOnline, takeBack, uid } from './fund-helpers.js';
 

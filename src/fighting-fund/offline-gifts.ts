@@ -1,0 +1,65 @@
+/** Gifts received outside Stripe (cheque, transfer, cash), recorded by the treasurer. */
+import type { AppDeps } from '../deps.js';
+import { recordAudit, type Actor } from '../admin/audit.service.js';
+import type { OfflineMethod } from '../db/schema.js';
+import { thanksFor } from './acknowledgements.js';
+import { findCampaignBySlug, getCurrentCampaign } from './campaigns.service.js';
+import { invalidateFundCache } from './fund-cache.js';
+import { campaignNotFound, fundError } from './fund.errors.js';
+import * as ledger from './ledger.repository.js';
+import { toLedgerEntryView, withoutDonor, type LedgerEntryView } from './ledger.views.js';
+
+export interface OfflineGift {
+  campaign?: string | undefined;
+  amount: number;
+  method: OfflineMethod;
+  reference: string;
+  givenAt: Date;
+  name?: string | undefined;
+  town?: string | undefined;
+  acknowledge?: boolean | undefined;
+}
+
+/**
+ * Records a cheque, transfer, cash or other gift received outside Stripe. Without
+ * a campaign it goes to the campaign current when it was given; with one, the
+ * treasurer's choice stands (a cheque dated the 31st may be meant for the new month).
+ */
+export async function recordOfflineGift(deps: AppDeps, actor: Actor, gift: OfflineGift): Promise<LedgerEntryView> {
+  const now = deps.clock.now();
+  if (gift.givenAt.getTime() > now.getTime()) {
+    throw fundError('given_at_in_future', 422, 'givenAt is in the future: record a gift once it has been given.', { givenAt: gift.givenAt.toISOString() });
+  }
+  const acknowledged = gift.acknowledge ?? false;
+  const thanks = thanksFor(acknowledged, gift.name, gift.town);
+  if (acknowledged && !thanks) {
+    throw fundError('acknowledgement_needs_name', 422, 'A donor who wants to be acknowledged needs a name.');
+  }
+  const view = await deps.db.transaction().execute(async (trx) => {
+    const campaign = gift.campaign ? await findCampaignBySlug(trx, gift.campaign) : await getCurrentCampaign({ ...deps, db: trx }, gift.givenAt);
+    if (!campaign) throw campaignNotFound(gift.campaign!);
+    const entry = await ledger.insertEntry(trx, {
+      campaign_id: campaign.id,
+      kind: 'offline_gift',
+      method: gift.method,
+      amount: gift.amount,
+      currency: campaign.currency,
+      given_at: gift.givenAt,
+      recorded_at: now,
+      source_ref: gift.reference,
+      acknowledged,
+      recorded_by: actor.id,
+    });
+    if (thanks) await ledger.insertThanks(trx, entry.id, thanks);
+    const view = toLedgerEntryView(entry, campaign.slug, thanks);
+    await recordAudit(trx, deps.clock, actor, {
+      action: 'ledger.offline_gift_recorded',
+      subjectType: 'ledger_entry',
+      subjectId: String(entry.id),
+      after: withoutDonor(view),
+    });
+    return view;
+  });
+  invalidateFundCache();
+  return view;
+}
