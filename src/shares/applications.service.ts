@@ -22,7 +22,7 @@ import {
   updateApplication,
 } from './applications.repository.js';
 import { findCurrentMemberForPerson } from './register.repository.js';
-import { checkCap, hasReachedAge, localDate } from './share-rules.js';
+import { checkCap, hasReachedAge, isExemptFromCap, localDate } from './share-rules.js';
 import type { SharesErrorCode } from './shares.errors.js';
 import type { ShareApplicationRequest } from './shares.schemas.js';
 
@@ -73,9 +73,7 @@ export async function applyForShares(
           : 'This email address belongs to a member organisation. To join as a person, please use your own email address.',
       );
     }
-    // The exemption is the register's once someone is a member, not what a later form says.
-    const exempt = member ? member.registered_society : request.applicant.kind === 'organisation' && request.applicant.registeredSociety;
-    if (!exempt) {
+    if (!isExemptFromCap(member, request.applicant)) {
       const held = member?.amount_paid ?? 0;
       const pending = await sumAwaitingPayment(trx, person.id);
       const verdict = checkCap({ held, pending, requested: amount, maxHolding: config.shares.maxHolding, pricePerShare: price });

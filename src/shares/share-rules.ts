@@ -67,7 +67,22 @@ export interface CapVerdict {
   roomShares: number;
 }
 
-/** Whether an application fits under the maximum holding, counting what awaits payment. */
+/**
+ * Registered societies are exempt from the maximum holding. Once someone is a member
+ * the register decides (what a later form says does not change it); for a newcomer,
+ * an organisation that says it is a registered society.
+ */
+export function isExemptFromCap(
+  member: { registered_society: boolean } | undefined,
+  applicant: { kind: 'person' | 'organisation'; registeredSociety?: boolean | undefined },
+): boolean {
+  return member ? member.registered_society : applicant.kind === 'organisation' && applicant.registeredSociety === true;
+}
+
+/**
+ * The holding cap, the one rule for applying and for allotting: whether an application
+ * fits under the maximum holding, counting what awaits payment.
+ */
 export function checkCap(position: CapPosition): CapVerdict {
   const room = Math.max(0, position.maxHolding - position.held - position.pending);
   return {
