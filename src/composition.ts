@@ -7,7 +7,7 @@ import type { AppDeps } from './deps.js';
 import { donationPaymentHandler } from './donations/donation-payments.js';
 import type { AccountContributor } from './members/account.service.js';
 import type { PaymentHandlers } from './payments/payment-handlers.js';
-import { createSharePaymentHandler } from './shares/allotment.service.js';
+import { createSharePaymentHandler } from './shares/share-payments.js';
 import { sharesAccountContributor } from './shares/shares-account.js';
 
 /**

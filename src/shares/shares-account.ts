@@ -12,7 +12,8 @@ import { listApplicationsForPerson } from './applications.repository.js';
 import { eraseApplicationsOfPerson } from './applications.service.js';
 import { longDate } from './certificate.js';
 import { listMembershipsForPerson } from './register.repository.js';
-import { followPersonDetails, memberSharesForPerson } from './register.service.js';
+import { followPersonDetails } from './member-details.js';
+import { memberSharesForPerson } from './member-shares.js';
 
 export function sharesAccountContributor(deps: Pick<AppDeps, 'config' | 'clock'>): AccountContributor {
   return {

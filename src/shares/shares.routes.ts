@@ -12,7 +12,9 @@ import { errorResponses, type ZodOpenApiPathsObject } from '../lib/openapi.js';
 import { currentActor, currentPerson, findCurrentPerson, optionalSession, requireRole, requireSession } from '../members/access.js';
 import { csrfTokenFor } from '../members/csrf.js';
 import { applyForShares } from './applications.service.js';
-import { certificateForPerson, registerExportFilename, searchRegister, streamRegisterCsv, type RegisterExport } from './register.service.js';
+import { certificateForPerson } from './member-certificates.js';
+import { registerExportFilename, streamRegisterCsv, type RegisterExport } from './register-export.js';
+import { searchRegister } from './register-search.js';
 import { renderSharesPage, submitSharesForm } from './shares-page.js';
 import {
   idParam,

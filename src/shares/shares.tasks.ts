@@ -1,7 +1,7 @@
 /** The shares component's background jobs and their schedule. */
 import type { Task } from 'graphile-worker';
 import type { AppDeps } from '../deps.js';
-import { REFUND_SHARE_PAYMENT_TASK, refundSharePayment } from './allotment.service.js';
+import { REFUND_SHARE_PAYMENT_TASK, refundSharePayment } from './share-refusals.js';
 import { expireStaleApplications } from './applications.service.js';
 
 export const EXPIRE_STALE_APPLICATIONS_TASK = 'shares:expire-stale-applications';

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { PDFParse } from 'pdf-parse';
 import { insertMember } from '../../src/shares/register.repository.js';
 import { expireStaleApplications } from '../../src/shares/applications.service.js';
-import { refundSharePayment } from '../../src/shares/allotment.service.js';
+import { refundSharePayment } from '../../src/shares/share-refusals.js';
 import { signInAs } from '../support/auth.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PDFParse } from 'pdf-parse';
-import { followPersonDetails } from '../../src/shares/register.service.js';
+import { followPersonDetails } from '../../src/shares/member-details.js';
 import { signInAs } from '../support/auth.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { NOW, buyShares, memberByEmail, organisationApplication, personApplication, uniqueEmail } from './shares-helpers.js';
