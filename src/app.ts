@@ -39,7 +39,8 @@ export function buildApp(deps: AppDeps): Express {
   const { config, db, logger } = deps;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // TRUST_PROXY (default none): otherwise any client could choose its address for the per-IP limits.
+  app.set('trust proxy', config.trustProxy);
   app.set('json spaces', 0);
   const metrics = deps.metrics ?? createMetrics();
   // First, so every answer is counted and timed, the cached fund figures and webhooks included.

@@ -2,6 +2,7 @@
  * The service's configuration: parsed once from the environment (SPEC section 2),
  * validated with zod, frozen. Every wrong value is reported at once, by name.
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -42,6 +43,41 @@ const emailList = z
   )
   .pipe(z.array(z.email('must be a comma-separated list of email addresses')));
 
+/**
+ * TRUST_PROXY in Express's `trust proxy` syntax: `true`/`false`, a hop count, or a
+ * comma-separated list of addresses, subnets (CIDR or address/netmask) and the names
+ * loopback, linklocal, uniquelocal. Unset: false, the peer address is the client, so
+ * nobody chooses their own address for the per-IP limits with X-Forwarded-For.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((s, ctx): boolean | number | string[] => {
+    if (s === 'true' || s === 'false') return s === 'true';
+    if (/^\d+$/.test(s)) return Number(s);
+    const entries = s.split(',').map((e) => e.trim()).filter((e) => e.length > 0);
+    const wrong = entries.filter((e) => !isTrustedProxyEntry(e));
+    if (entries.length === 0 || wrong.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be true, false, a hop count, or addresses and subnets separated by commas (loopback, linklocal, uniquelocal, 10.0.0.0/8, ::1); not ${wrong.join(', ') || 'empty'}`,
+      });
+      return z.NEVER;
+    }
+    return entries;
+  });
+
+function isTrustedProxyEntry(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address, range, ...rest] = entry.split('/');
+  if (rest.length > 0 || !address) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (range === undefined) return true;
+  if (/^\d+$/.test(range)) return Number(range) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(range) === 4;
+}
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -74,6 +110,7 @@ const envSchema = z.object({
     .min(16, 'must be at least 16 characters')
     .regex(/^\S+$/, 'must not contain spaces')
     .optional(),
+  TRUST_PROXY: trustProxy.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   // Society rules (SPEC section 1).
@@ -133,6 +170,8 @@ function toConfig(e: z.infer<typeof envSchema>) {
     logLevel: e.LOG_LEVEL,
     /** Bearer token for GET /metrics (unset: the route answers 404). */
     metricsToken: e.METRICS_TOKEN,
+    /** Express `trust proxy`: which proxies' X-Forwarded-For to believe (false: none). */
+    trustProxy: e.TRUST_PROXY ?? false,
     stripe: {
       /** True when no Stripe keys are set: the built-in sandbox stands in for Stripe. */
       sandbox,

@@ -56,4 +56,20 @@ describe('configuration', () => {
   it('when a variable is set but empty, then it counts as unset', () => {
     expect(loadConfig({ STRIPE_SECRET_KEY: '', DATABASE_URL: '' })).toMatchObject({ databaseUrl: undefined, stripe: { sandbox: true } });
   });
+
+  it('when TRUST_PROXY is unset, then no proxy is trusted; when set, then Express trust proxy syntax is read and nonsense refused by name', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8, 192.168.1.0/255.255.255.0, ::1, fd00::/8' }).trustProxy).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      '192.168.1.0/255.255.255.0',
+      '::1',
+      'fd00::/8',
+    ]);
+    for (const wrong of ['everyone', '10.0.0.0/33', '300.1.1.1', '10.0.0.1/8/8']) {
+      expect(() => loadConfig({ TRUST_PROXY: wrong }), wrong).toThrow(/TRUST_PROXY/);
+    }
+  });
 });

@@ -15,12 +15,13 @@ describe('magic-link sign-in against a real SMTP server', () => {
   let app: TestApp;
   let origin: string;
   let ip = 0;
-  // Each test signs in from an address of its own, so the per-IP limit is only met where a test means to.
+  // Each test signs in from an address of its own (the app trusts the loopback proxy's X-Forwarded-For),
+  // so the per-IP limit is only met where a test means to.
   const fromNewIp = () => ({ 'x-forwarded-for': `198.51.100.${++ip}` });
 
   beforeAll(async () => {
     smtp = await startTestSmtp();
-    app = await startTestApp({ worker: true, now: '2026-11-20T10:00:00Z', env: { SMTP_URL: smtp.url, ADMIN_EMAILS: `someone@example.org, ${ADMIN.toUpperCase()}` } });
+    app = await startTestApp({ worker: true, now: '2026-11-20T10:00:00Z', env: { TRUST_PROXY: 'loopback', SMTP_URL: smtp.url, ADMIN_EMAILS: `someone@example.org, ${ADMIN.toUpperCase()}` } });
     origin = new URL(app.config.publicUrl).origin;
   });
   afterAll(async () => {
