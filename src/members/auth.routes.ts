@@ -80,7 +80,8 @@ export const authOpenApi: ZodOpenApiPathsObject = {
       description:
         'Always 202 with the same body, whether or not the address is known: a link to PUBLIC_URL/auth/callback?token=... is emailed ' +
         '(valid 15 minutes, single use). Unknown addresses get a link too; the person record is created when the link is used. ' +
-        'Limited to 5 requests per address and 20 per IP address per 15 minutes (429 rate_limited with Retry-After).',
+        'Limited to 20 requests per IP address per 15 minutes (429 rate_limited with Retry-After). An address is never refused: ' +
+        'while it has 5 unused links waiting, further requests answer the same 202 and send nothing, so a flood cannot lock its owner out.',
       requestBody: {
         required: true,
         content: { 'application/json': { schema: loginRequest }, 'application/x-www-form-urlencoded': { schema: loginRequest } },

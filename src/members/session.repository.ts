@@ -32,6 +32,23 @@ export async function findUsableLoginToken(db: Executor, tokenHash: string, now:
     .executeTakeFirst();
 }
 
+/** Unused, unexpired sign-in links of the address. */
+export async function countUsableLoginTokens(db: Executor, email: string, now: Date): Promise<number> {
+  const row = await db
+    .selectFrom('login_tokens')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('email', '=', email)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Serialises sign-in link requests for one address until the transaction ends. */
+export async function lockSignInAddress(db: Executor, addressHash: string) {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`sign-in:${addressHash}`}, 0))`.execute(db);
+}
+
 /** The session's person, unless that session was ended (signed out). */
 export async function findSessionPerson(db: Executor, personId: string, sessionId: string): Promise<Person | undefined> {
   return db

@@ -17,10 +17,12 @@ import { findPersonByEmail, updatePerson } from './people.repository.js';
 import { findOrCreatePersonByEmail, normalizeEmail } from './people.service.js';
 import {
   consumeLoginToken,
+  countUsableLoginTokens,
   deleteLoginTokensForEmail,
   findUsableLoginToken,
   hitRateLimitWindow,
   insertLoginToken,
+  lockSignInAddress,
   pruneSignInRecords,
 } from './session.repository.js';
 import { endAllSessions, endSession, signSessionToken, type SessionClaims } from './session.service.js';
@@ -29,21 +31,33 @@ export type SignInErrorCode = 'rate_limited' | 'invalid_token';
 
 export const LOGIN_TOKEN_LIFETIME_MS = 15 * 60 * 1000;
 export const LOGIN_RATE_WINDOW_MS = 15 * 60 * 1000;
-export const LOGIN_LIMIT_PER_EMAIL = 5;
+/** Unused, unexpired links an address may have waiting before requests for it stop sending more. */
+export const LOGIN_LINKS_PER_EMAIL = 5;
 export const LOGIN_LIMIT_PER_IP = 20;
 
 type SignInDeps = Pick<AppDeps, 'db' | 'clock' | 'config' | 'logger'>;
 
 const hash = (value: string) => createHash('sha256').update(value).digest('hex');
 
-/** Emails a sign-in link; throws 429 `rate_limited` (details.retryAfterSeconds) past the limits. */
+/**
+ * Emails a sign-in link; throws 429 `rate_limited` (details.retryAfterSeconds) past the
+ * per-IP limit. An address is never refused: a flood of requests for someone else's
+ * address must not lock its owner out (an admin included). Instead, while the address
+ * already has LOGIN_LINKS_PER_EMAIL unused, unexpired links waiting in its inbox, no
+ * more are made or sent; the answer is the same 202, and the owner signs in with any
+ * of the links waiting (each lasts 15 minutes, and using one lets the next request
+ * send again). So a flood sends at most that many emails per link lifetime.
+ */
 export async function requestSignInLink(deps: SignInDeps, input: { email: string; ip: string }): Promise<void> {
   const email = normalizeEmail(input.email);
-  await enforceLoginRateLimit(deps, email, input.ip);
+  await enforceLoginRateLimit(deps, input.ip);
 
   const token = randomBytes(32).toString('base64url');
   const now = deps.clock.now();
-  await deps.db.transaction().execute(async (trx) => {
+  const sent = await deps.db.transaction().execute(async (trx) => {
+    // One request per address at a time decides, so racing requests cannot pass the count together.
+    await lockSignInAddress(trx, hash(email));
+    if ((await countUsableLoginTokens(trx, email, now)) >= LOGIN_LINKS_PER_EMAIL) return false;
     await insertLoginToken(trx, {
       tokenHash: hash(token),
       email,
@@ -61,20 +75,19 @@ export async function requestSignInLink(deps: SignInDeps, input: { email: string
         minutes: LOGIN_TOKEN_LIFETIME_MS / 60_000,
       },
     });
+    return true;
   });
+  if (!sent) deps.logger.warn({ ip: input.ip }, 'sign-in link not sent: the address has enough unused links waiting');
 }
 
-async function enforceLoginRateLimit(deps: SignInDeps, email: string, ip: string): Promise<void> {
+async function enforceLoginRateLimit(deps: SignInDeps, ip: string): Promise<void> {
   const now = deps.clock.now().getTime();
   const windowStart = new Date(now - (now % LOGIN_RATE_WINDOW_MS));
-  // Both counters move on every request, so a flood keeps being counted while refused.
-  const [byEmail, byIp] = await Promise.all([
-    hitRateLimitWindow(deps.db, `login:email:${hash(email)}`, windowStart),
-    hitRateLimitWindow(deps.db, `login:ip:${ip}`, windowStart),
-  ]);
-  if (byEmail > LOGIN_LIMIT_PER_EMAIL || byIp > LOGIN_LIMIT_PER_IP) {
+  // The counter moves on every request, so a flood keeps being counted while refused.
+  const byIp = await hitRateLimitWindow(deps.db, `login:ip:${ip}`, windowStart);
+  if (byIp > LOGIN_LIMIT_PER_IP) {
     const retryAfterSeconds = Math.max(1, Math.ceil((windowStart.getTime() + LOGIN_RATE_WINDOW_MS - now) / 1000));
-    deps.logger.warn({ ip, byEmail, byIp }, 'sign-in link requests rate limited');
+    deps.logger.warn({ ip, byIp }, 'sign-in link requests rate limited');
     throw new AppError<SignInErrorCode>({
       code: 'rate_limited',
       status: 429,
