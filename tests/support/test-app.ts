@@ -86,6 +86,29 @@ export interface TestResponse {
   text: string;
 }
 
+/** One HTTP call to the app at `baseUrl`: `json` is sent as the body; the response body is parsed when it is JSON. */
+export async function requestTo(baseUrl: string, method: string, urlPath: string, opts: RequestOptions = {}): Promise<TestResponse> {
+  const headers: Record<string, string> = { ...opts.headers };
+  let body: string | undefined = opts.body;
+  if (opts.json !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    body = JSON.stringify(opts.json);
+  } else if (opts.form) {
+    headers['content-type'] ??= 'application/x-www-form-urlencoded';
+    body = new URLSearchParams(opts.form).toString();
+  }
+  const res = await fetch(baseUrl + urlPath, { method, headers, body, redirect: 'manual' });
+  const text = await res.text();
+  let parsed: unknown = text;
+  if ((res.headers.get('content-type') ?? '').includes('json') && text) parsed = JSON.parse(text);
+  return { status: res.status, headers: res.headers, body: parsed, text };
+}
+
+/** Stripe's signature header for `payload`, as Stripe would sign it with the tests' webhook secret. */
+export function signWebhook(payload: string, timestamp?: number): string {
+  return Stripe.webhooks.generateTestHeaderString({ payload, secret: TEST_WEBHOOK_SECRET, timestamp });
+}
+
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const { serverUrl, template } = inject('database');
   const name = `reader_coop_test_${process.pid}_${randomBytes(5).toString('hex')}`;
@@ -159,29 +182,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   };
   if (options.worker) await startWorker();
 
-  const request = async (method: string, urlPath: string, opts: RequestOptions = {}): Promise<TestResponse> => {
-    const headers: Record<string, string> = { ...opts.headers };
-    let body: string | undefined = opts.body;
-    if (opts.json !== undefined) {
-      headers['content-type'] ??= 'application/json';
-      body = JSON.stringify(opts.json);
-    } else if (opts.form) {
-      headers['content-type'] ??= 'application/x-www-form-urlencoded';
-      body = new URLSearchParams(opts.form).toString();
-    }
-    const res = await fetch(url + urlPath, { method, headers, body, redirect: 'manual' });
-    const text = await res.text();
-    let parsed: unknown = text;
-    if ((res.headers.get('content-type') ?? '').includes('json') && text) parsed = JSON.parse(text);
-    return { status: res.status, headers: res.headers, body: parsed, text };
-  };
+  const request = (method: string, urlPath: string, opts: RequestOptions = {}) => requestTo(url, method, urlPath, opts);
 
   const deliverWebhook = async (event: object, opts: { signature?: string | null; timestamp?: number } = {}) => {
     const payload = JSON.stringify(event);
-    const signature =
-      opts.signature === undefined
-        ? Stripe.webhooks.generateTestHeaderString({ payload, secret: TEST_WEBHOOK_SECRET, timestamp: opts.timestamp })
-        : opts.signature;
+    const signature = opts.signature === undefined ? signWebhook(payload, opts.timestamp) : opts.signature;
     const res = await request('POST', '/webhooks/stripe', {
       body: payload,
       headers: { 'content-type': 'application/json', ...(signature === null ? {} : { 'stripe-signature': signature }) },

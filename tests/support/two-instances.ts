@@ -1,0 +1,220 @@
+/**
+ * startTwoInstances(): the service scaled out as in production, two app
+ * instances (each its own pool, webhook inbox, metrics and, when asked, job
+ * worker) over ONE test database, behind a round-robin proxy as nginx would
+ * put them. The result is a TestApp whose `request` and `deliverWebhook`
+ * alternate between the instances, and whose fake Stripe delivers to the proxy,
+ * so any acceptance scenario written for one app runs unchanged against two.
+ * `instances[i]` reaches one instance on purpose (sign in on one, ask the other).
+ *
+ *   const app = await startTwoInstances({ worker: true });
+ *   await app.request('POST', '/api/donations', ...);     // instance 0
+ *   await app.request('GET', '/api/fighting-fund');        // instance 1
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { run as runWorker, type Runner, type WorkerEvents } from 'graphile-worker';
+import { buildApp } from '../../src/app.js';
+import { buildPaymentHandlers } from '../../src/composition.js';
+import { connectDatabase } from '../../src/db/database.js';
+import type { AppDeps } from '../../src/deps.js';
+import { workerLogger } from '../../src/lib/jobs.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { createMetrics, jobMetricsEvents } from '../../src/lib/metrics.js';
+import { createStripeClient } from '../../src/payments/stripe-client.js';
+import { createStripeInbox } from '../../src/payments/stripe-inbox.js';
+import { buildTaskList } from '../../src/tasks.js';
+import { requestTo, signWebhook, startTestApp, type LogLine, type RequestOptions, type TestApp, type TestAppOptions, type TestResponse } from './test-app.js';
+
+/** One instance of the two: its own URL, deps, logs and worker. */
+export interface Instance {
+  url: string;
+  deps: AppDeps;
+  logs: LogLine[];
+  request(method: string, urlPath: string, options?: RequestOptions): Promise<TestResponse>;
+  /** Delivers a signed event to this instance only (not drained: see the cluster's drainStripeEvents). */
+  postWebhook(event: object): Promise<TestResponse>;
+  drainStripeEvents(): Promise<void>;
+  /** Starts a job worker on this instance; `crontab` schedules as the service does, `events` sees every job. */
+  startWorker(options?: WorkerOptions): Promise<Runner>;
+}
+
+export interface WorkerOptions {
+  crontab?: string;
+  events?: WorkerEvents;
+}
+
+export interface TwoInstances extends TestApp {
+  instances: [Instance, Instance];
+  /** The round-robin proxy in front of both (what the fake Stripe delivers to). */
+  proxyUrl: string;
+}
+
+export async function startTwoInstances(options: TestAppOptions = {}): Promise<TwoInstances> {
+  const first = await startTestApp(options);
+  const second = await startSecondInstance(first, options);
+  const extraRunners: Runner[] = [];
+  const instances: [Instance, Instance] = [asInstance(first, extraRunners), second.instance];
+  const drainBoth = async () => {
+    await Promise.all(instances.map((i) => i.drainStripeEvents()));
+    // An event one instance recorded while the other was draining: once more, both.
+    await Promise.all(instances.map((i) => i.drainStripeEvents()));
+  };
+  const proxy = await startRoundRobinProxy(instances.map((i) => i.url));
+  first.stripe.setWebhook(`${proxy.url}/webhooks/stripe`, undefined, drainBoth);
+
+  let turn = 0;
+  const next = () => instances[turn++ % 2]!;
+  return {
+    ...first,
+    instances,
+    proxyUrl: proxy.url,
+    request: (method, urlPath, opts) => next().request(method, urlPath, opts),
+    async deliverWebhook(event, opts = {}) {
+      const target = next();
+      if (opts.signature !== undefined || opts.timestamp !== undefined) {
+        const payload = JSON.stringify(event);
+        const signature = opts.signature === undefined ? signWebhook(payload, opts.timestamp) : opts.signature;
+        const res = await target.request('POST', '/webhooks/stripe', {
+          body: payload,
+          headers: { 'content-type': 'application/json', ...(signature === null ? {} : { 'stripe-signature': signature }) },
+        });
+        await drainBoth();
+        return res;
+      }
+      const res = await target.postWebhook(event);
+      await drainBoth();
+      return res;
+    },
+    drainStripeEvents: drainBoth,
+    async close() {
+      await proxy.close();
+      await Promise.all(extraRunners.map((r) => r.stop().catch(() => undefined)));
+      await second.close();
+      await first.close();
+    },
+  };
+}
+
+/** The first app as one of the two; workers started here with options are stopped by `runners`' owner. */
+function asInstance(app: TestApp, runners: Runner[]): Instance {
+  return {
+    url: app.url,
+    deps: app.deps,
+    logs: app.logs,
+    request: app.request,
+    postWebhook: (event) => postSigned(app.url, event),
+    drainStripeEvents: app.drainStripeEvents,
+    async startWorker(opts = {}) {
+      if (opts.crontab === undefined && !opts.events) return app.startWorker();
+      const runner = await runTestWorker(app.database.pool, app.deps, opts);
+      runners.push(runner);
+      return runner;
+    },
+  };
+}
+
+function postSigned(baseUrl: string, event: object): Promise<TestResponse> {
+  const payload = JSON.stringify(event);
+  return requestTo(baseUrl, 'POST', '/webhooks/stripe', {
+    body: payload,
+    headers: { 'content-type': 'application/json', 'stripe-signature': signWebhook(payload) },
+  });
+}
+
+function runTestWorker(pool: import('pg').Pool, deps: AppDeps, opts: WorkerOptions = {}): Promise<Runner> {
+  return runWorker({
+    pgPool: pool,
+    taskList: buildTaskList(deps),
+    ...(opts.crontab === undefined ? {} : { crontab: opts.crontab }),
+    concurrency: 2,
+    noHandleSignals: true,
+    pollInterval: 100,
+    events: opts.events ?? jobMetricsEvents(deps.metrics),
+    logger: workerLogger(deps.logger.child({ component: 'worker' })),
+  });
+}
+
+/** A second instance on the first one's database, configuration, clock and fake Stripe, as another process would be. */
+async function startSecondInstance(first: TestApp, options: TestAppOptions): Promise<{ instance: Instance; close(): Promise<void> }> {
+  const logs: LogLine[] = [];
+  const logger = createLogger(
+    'debug',
+    new Writable({
+      write(chunk, _enc, done) {
+        for (const line of String(chunk).split('\n')) if (line.trim()) logs.push(JSON.parse(line) as LogLine);
+        done();
+      },
+    }),
+  );
+  const handle = connectDatabase(first.databaseUrl, { max: 10 });
+  const { config } = first;
+  const deps: AppDeps = {
+    config,
+    db: handle.db,
+    clock: first.clock,
+    logger,
+    stripe: createStripeClient({ secretKey: config.stripe.secretKey ?? 'sk_test_sandbox', apiBase: config.stripe.apiBase }),
+    stripeWebhookSecret: first.deps.stripeWebhookSecret,
+    metrics: createMetrics(),
+  };
+  const inbox = (deps.stripeInbox = createStripeInbox(deps, buildPaymentHandlers(deps)));
+  const server = buildApp(deps).listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const runners: Runner[] = [];
+  const startWorker = async (opts: WorkerOptions = {}) => {
+    const runner = await runTestWorker(handle.pool, deps, opts);
+    runners.push(runner);
+    return runner;
+  };
+  if (options.worker) await startWorker();
+
+  const instance: Instance = {
+    url,
+    deps,
+    logs,
+    request: (method, urlPath, opts) => requestTo(url, method, urlPath, opts),
+    postWebhook: (event) => postSigned(url, event),
+    drainStripeEvents: () => inbox.drain(),
+    startWorker,
+  };
+  return {
+    instance,
+    async close() {
+      await Promise.all(runners.map((r) => r.stop().catch(() => undefined)));
+      await inbox.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await handle.close();
+    },
+  };
+}
+
+/** What nginx's upstream does in front of two instances: each request to the next one. */
+async function startRoundRobinProxy(targets: string[]): Promise<{ url: string; close(): Promise<void> }> {
+  let turn = 0;
+  const server = http.createServer((req, res) => {
+    const target = new URL(req.url ?? '/', targets[turn++ % targets.length]);
+    const upstream = http.request(target, { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    });
+    req.pipe(upstream);
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
