@@ -4,7 +4,6 @@ import type { AuditEntry } from '../db/schema.js';
 export interface NewAuditEntry {
   at: Date;
   actorId: string | null;
-  actorEmail: string | null;
   action: string;
   subjectType: string;
   subjectId: string;
@@ -19,7 +18,6 @@ export async function insertAuditEntry(db: Executor, entry: NewAuditEntry): Prom
     .values({
       at: entry.at,
       actor_id: entry.actorId,
-      actor_email: entry.actorEmail,
       action: entry.action,
       subject_type: entry.subjectType,
       subject_id: entry.subjectId,
@@ -44,18 +42,27 @@ export interface AuditQuery {
   limit: number;
 }
 
-export async function listAuditEntries(db: Executor, query: AuditQuery): Promise<AuditEntry[]> {
-  let q = db.selectFrom('audit_log').selectAll().orderBy('id', 'desc').limit(query.limit);
-  if (query.subjectType) q = q.where('subject_type', '=', query.subjectType);
-  if (query.subjectId) q = q.where('subject_id', '=', query.subjectId);
-  if (query.actorId) q = q.where('actor_id', '=', query.actorId);
+/** An entry with its actor's email as it is now (the log keeps only the id, so an erased actor's email is gone from it). */
+export type AuditEntryWithActor = AuditEntry & { actor_email: string | null };
+
+export async function listAuditEntries(db: Executor, query: AuditQuery): Promise<AuditEntryWithActor[]> {
+  let q = db
+    .selectFrom('audit_log as a')
+    .leftJoin('people as p', 'p.id', 'a.actor_id')
+    .selectAll('a')
+    .select('p.email as actor_email')
+    .orderBy('a.id', 'desc')
+    .limit(query.limit);
+  if (query.subjectType) q = q.where('a.subject_type', '=', query.subjectType);
+  if (query.subjectId) q = q.where('a.subject_id', '=', query.subjectId);
+  if (query.actorId) q = q.where('a.actor_id', '=', query.actorId);
   if (query.action) {
     q = query.action.endsWith('.')
-      ? q.where('action', 'like', `${query.action.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
-      : q.where('action', '=', query.action);
+      ? q.where('a.action', 'like', `${query.action.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
+      : q.where('a.action', '=', query.action);
   }
-  if (query.from) q = q.where('at', '>=', query.from);
-  if (query.to) q = q.where('at', '<', query.to);
-  if (query.before !== undefined) q = q.where('id', '<', query.before);
+  if (query.from) q = q.where('a.at', '>=', query.from);
+  if (query.to) q = q.where('a.at', '<', query.to);
+  if (query.before !== undefined) q = q.where('a.id', '<', query.before);
   return q.execute();
 }

@@ -171,7 +171,6 @@ export interface AuditLogTable {
   id: Generated<number>;
   at: Timestamp;
   actor_id: string | null;
-  actor_email: string | null;
   action: string;
   subject_type: string;
   subject_id: string;

@@ -4,7 +4,7 @@
  * case-insensitively and kept lower-cased.
  */
 import type { AppDeps } from '../deps.js';
-import { recordAudit, type Actor } from '../admin/audit.service.js';
+import { changedFields, recordAudit, type Actor } from '../admin/audit.service.js';
 import type { Transaction } from 'kysely';
 import type { Executor } from '../db/database.js';
 import type { DB, EmailPreferences, Person, PostalAddress, RoleName } from '../db/schema.js';
@@ -90,7 +90,7 @@ export interface DetailsChange {
   emailPreferences?: EmailPreferences;
 }
 
-/** The details a person changes themselves, as audited in 'person.details_changed'. */
+/** The details a person changes themselves ('person.details_changed' audits which of them changed). */
 export interface PersonDetails {
   name: string | null;
   postalAddress: PostalAddress | null;
@@ -115,7 +115,7 @@ export function erasedEmailFor(personId: string): string {
 }
 
 /**
- * Changes a person's own details, audited with before and after; `onChanged` runs in the
+ * Changes a person's own details, audited with the names of the fields changed; `onChanged` runs in the
  * same transaction after the audit entry, only when something actually changed.
  */
 export async function changePersonDetails(
@@ -138,12 +138,12 @@ export async function changePersonDetails(
     const beforeView = detailsOf(before);
     const afterView = detailsOf(after);
     if (JSON.stringify(beforeView) !== JSON.stringify(afterView)) {
+      // Which fields, not their values: the log is append-only and must hold nothing erasure has to remove.
       await recordAudit(trx, deps.clock, actor, {
         action: 'person.details_changed',
         subjectType: 'person',
         subjectId: personId,
-        before: beforeView,
-        after: afterView,
+        after: { fields: changedFields({ ...beforeView }, { ...afterView }) },
       });
       await onChanged?.(trx, actor, personId, beforeView, afterView);
     }

@@ -34,8 +34,8 @@ export async function followPersonDetails(
     action: 'member.details_changed',
     subjectType: 'member',
     subjectId: String(member.number),
-    before: Object.fromEntries(changed.map(([k]) => [k, member[k as keyof Member]])),
-    after: Object.fromEntries(changed),
+    // Which fields, not their values: the register itself holds the current ones.
+    after: { fields: changed.map(([k]) => k).sort() },
   });
   return after;
 }

@@ -20,7 +20,8 @@ export async function searchRegister(
       action: 'register.searched',
       subjectType: 'register',
       subjectId: 'members',
-      after: { query: search.query ?? null, page: search.page, results: rows.length },
+      // Not the words searched for: they are often a person's name or email.
+      after: { searched: Boolean(search.query), page: search.page, results: rows.length },
     }),
   );
   return { members: rows.map(memberView), page: search.page, pageSize: search.pageSize, total };

@@ -53,9 +53,11 @@ describe('the register follows the account, and erasure keeps the register', () 
       actor_id: personId,
       subject_type: 'member',
       request_id: 'move-1',
-      before: { name: 'Mo Mover', address_line1: '1 Print Street', address_line2: null, town: 'Leeds', postcode: 'LS1 1AA' },
-      after: { name: 'Mo Moved', address_line1: '9 Compositor Lane', address_line2: 'Flat 2', town: 'Bradford', postcode: 'BD1 1XX' },
+      // Which fields changed, never their values: the log is append-only.
+      before: null,
+      after: { fields: ['address_line1', 'address_line2', 'name', 'postcode', 'town'] },
     });
+    expect(JSON.stringify([personAudit, memberAudit])).not.toMatch(/Mo Mover|Mo Moved|Print Street|Compositor|Bradford|BD1 1XX/);
     expect(personAudit[0]!.request_id).toBe('move-1');
     // Nothing else about the member changed.
     expect(await memberByEmail(app, email)).toMatchObject({ id: member.id, number: member.number, email, shares_held: 20, amount_paid: 2000, admitted_on: member.admitted_on });
@@ -240,7 +242,7 @@ describe('the register follows the account, and erasure keeps the register', () 
       expect.objectContaining({ id: bought.id, name: 'Ed Export', dateOfBirth: '1988-08-08', status: 'allotted', shares: 25, amount: 2500, erasedAt: null }),
     ]);
     expect(data.changesToYourRegisterEntry).toEqual([
-      expect.objectContaining({ action: 'member.details_changed', memberNumber: member.number, after: expect.objectContaining({ town: 'Bradford' }) }),
+      expect.objectContaining({ action: 'member.details_changed', memberNumber: member.number, after: { fields: expect.arrayContaining(['town']) } }),
     ]);
     // Nobody else's register entries.
     expect(res.text).not.toContain('Mo Moved');

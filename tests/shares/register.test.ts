@@ -172,7 +172,7 @@ describe('the register follows a member changing their details', () => {
     expect(await memberByEmail(app, email)).toMatchObject({ id: before.id, number: before.number, name: 'New Name', address_line1: '9 New Road', town: 'Hull', postcode: 'HU1 1AA' });
     const audit = await app.db.selectFrom('audit_log').selectAll().where('action', '=', 'member.details_changed').where('subject_id', '=', String(before.number)).execute();
     expect(audit).toHaveLength(1);
-    expect(audit[0]!.before).toMatchObject({ name: 'Old Name', town: 'Leeds' });
+    expect(audit[0]).toMatchObject({ before: null, after: { fields: expect.arrayContaining(['name', 'town', 'postcode']) } });
 
     // Clearing the account's address does not empty the register.
     await app.db.transaction().execute((trx) => followPersonDetails(app.deps, trx, actor, before.person_id, { name: null, postalAddress: null }));
