@@ -8,11 +8,12 @@ import { emailTasks } from './email/email.tasks.js';
 import { memberTasks } from './members/members.tasks.js';
 import { fundCrontab, fundTasks } from './fighting-fund/fund.tasks.js';
 import { paymentTasks } from './payments/payments.tasks.js';
+import { redactionCrontab, redactionTasks } from './payments/redaction.tasks.js';
 import { shareTasks, sharesCrontab } from './shares/shares.tasks.js';
 
 export function buildTaskList(deps: AppDeps): TaskList {
-  return { ...emailTasks(deps), ...memberTasks(deps), ...fundTasks(deps), ...paymentTasks(deps), ...shareTasks(deps) };
+  return { ...emailTasks(deps), ...memberTasks(deps), ...fundTasks(deps), ...paymentTasks(deps), ...shareTasks(deps), ...redactionTasks(deps) };
 }
 
 /** graphile-worker crontab lines (minute hour day month weekday task). */
-export const crontab = ['# prune expired sign-in tokens, ended sessions and rate-limit windows', '17 4 * * * prune-sign-in-records', ...fundCrontab, ...sharesCrontab].join('\n');
+export const crontab = ['# prune expired sign-in tokens, ended sessions and rate-limit windows', '17 4 * * * prune-sign-in-records', ...fundCrontab, ...sharesCrontab, ...redactionCrontab].join('\n');

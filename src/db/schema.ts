@@ -208,8 +208,11 @@ export interface StripeEventsTable {
   created: Timestamp;
   livemode: boolean;
   api_version: string | null;
+  /** Replaced once, by stripe_payload_redacted(payload), when its personal fields are removed. */
   payload: ColumnType<unknown, string, never>;
   received_at: DefaultTimestamp;
+  /** When the payload's personal fields were removed (after application, or on erasure). */
+  redacted_at: ColumnType<Date | null, never, never>;
 }
 
 export interface StripeEventResultsTable {

@@ -56,7 +56,7 @@ export async function anonymiseDonationsOfPerson(
   db: Executor,
   personId: string,
   placeholderEmail: string,
-): Promise<{ donations: number; acknowledgements: number }> {
-  const ids = await anonymiseDonationsByPerson(db, personId, placeholderEmail);
-  return { donations: ids.length, acknowledgements: await forgetThanksForDonations(db, ids) };
+): Promise<{ donationIds: string[]; acknowledgements: number }> {
+  const donationIds = await anonymiseDonationsByPerson(db, personId, placeholderEmail);
+  return { donationIds, acknowledgements: await forgetThanksForDonations(db, donationIds) };
 }

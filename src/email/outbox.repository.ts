@@ -82,12 +82,15 @@ export async function listEmailsForPerson(db: Executor, personId: string): Promi
   return db.selectFrom('emails').selectAll().where('person_id', '=', personId).orderBy('created_at').execute();
 }
 
-/** Erasure: the bodies go; that a message of this kind was sent (and when) stays. */
-export async function redactEmailsForPerson(db: Executor, personId: string, placeholderAddress: string): Promise<number> {
+/**
+ * Erasure: the bodies go; that a message of this kind was sent (and when) stays. Both the
+ * person's emails and any sent to their address before the person record existed (sign-in links).
+ */
+export async function redactEmailsForPerson(db: Executor, personId: string, address: string, placeholderAddress: string): Promise<number> {
   const result = await db
     .updateTable('emails')
-    .set({ to_address: placeholderAddress, html: '', text: '', subject: '(erased)', attachments: '[]' })
-    .where('person_id', '=', personId)
+    .set({ to_address: placeholderAddress, html: '', text: '', subject: '(erased)', attachments: '[]', transport_response: null, last_error: null })
+    .where((eb) => eb.or([eb('person_id', '=', personId), eb(sql<string>`lower(to_address)`, '=', address.toLowerCase())]))
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }

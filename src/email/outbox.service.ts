@@ -117,7 +117,15 @@ function isErased(email: Email): boolean {
   return email.to_address.endsWith('.invalid');
 }
 
-/** For the person's data export: what we sent them, without attachments' contents. */
+/**
+ * Signed links in a past email (sign-in, one-click manage or cancel) are keys, not data about
+ * the person: a data export that carried them would hand a working sign-in to whoever reads it.
+ */
+export function withoutSignedLinks(text: string): string {
+  return text.replace(/([?&](?:token|t|sig|signature|key)=)[^\s&"'<>)\]]+/gi, '$1(removed)');
+}
+
+/** For the person's data export: what we sent them, without attachments' contents or signed links. */
 export async function emailsForPerson(db: Executor, personId: string) {
   const rows = await listEmailsForPerson(db, personId);
   return rows.map((e) => ({
@@ -127,12 +135,12 @@ export async function emailsForPerson(db: Executor, personId: string) {
     template: e.template,
     createdAt: e.created_at.toISOString(),
     sentAt: e.sent_at?.toISOString() ?? null,
-    text: e.text,
+    text: withoutSignedLinks(e.text),
     attachments: e.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType })),
   }));
 }
 
 /** For erasure: keeps that an email was sent, drops who to and what it said. */
-export function redactEmailsOfPerson(db: Executor, personId: string, placeholderAddress: string) {
-  return redactEmailsForPerson(db, personId, placeholderAddress);
+export function redactEmailsOfPerson(db: Executor, personId: string, address: string, placeholderAddress: string) {
+  return redactEmailsForPerson(db, personId, address, placeholderAddress);
 }

@@ -31,6 +31,7 @@ import {
   type PersonDetailsListener,
   type PersonView,
 } from './people.service.js';
+import { redactStripeEventsAbout } from '../payments/payload-redaction.service.js';
 import { deleteAllLoginTokensForEmail } from './session.repository.js';
 
 export interface SharesSummary {
@@ -79,6 +80,8 @@ export interface ErasureContribution {
   erased?: string[];
   kept?: string[];
   audit?: Record<string, unknown>;
+  /** Ids of the contributor's records paid through Stripe (applications, subscriptions...): their stored Stripe events lose their personal fields. */
+  paymentRecordIds?: string[];
 }
 
 export interface MeView extends AccountParts {
@@ -221,7 +224,11 @@ export async function eraseMe(deps: AccountDeps, contributors: readonly AccountC
     );
     await bumpSessionVersion(trx, person.id);
     const donations = await anonymiseDonationsOfPerson(trx, person.id, placeholder);
-    const emails = await redactEmailsOfPerson(trx, person.id, placeholder);
+    const emails = await redactEmailsOfPerson(trx, person.id, person.email, placeholder);
+    const stripeEvents = await redactStripeEventsAbout(trx, now, {
+      recordIds: [...donations.donationIds, ...contributions.flatMap((c) => c.paymentRecordIds ?? [])],
+      email: person.email,
+    });
     // No personal details in the audit entry: that would undo the erasure.
     await recordAudit(trx, deps.clock, actor, {
       action: 'person.erased',
@@ -229,7 +236,8 @@ export async function eraseMe(deps: AccountDeps, contributors: readonly AccountC
       subjectId: person.id,
       after: {
         erasedAt: now.toISOString(),
-        donationsAnonymised: donations.donations,
+        donationsAnonymised: donations.donationIds.length,
+        stripeEventsRedacted: stripeEvents,
         acknowledgementsRemoved: donations.acknowledgements,
         emailsRedacted: emails,
         rolesRemoved: person.roles,
@@ -239,7 +247,8 @@ export async function eraseMe(deps: AccountDeps, contributors: readonly AccountC
     return {
       erased: [
         'your name, postal address, email address and email preferences',
-        `your name, town and email address on ${donations.donations} donation record(s)`,
+        `your name, town and email address on ${donations.donationIds.length} donation record(s)`,
+        `your name, email and address in ${stripeEvents} payment notice(s) we kept from Stripe (their amounts and references stay)`,
         `your name and town on ${donations.acknowledgements} public acknowledgement(s) of a gift (the amounts stay in the fund, without a name)`,
         `the contents and recipient of ${emails} email(s) we sent you`,
         'your roles and every session (you are signed out everywhere)',
@@ -248,7 +257,7 @@ export async function eraseMe(deps: AccountDeps, contributors: readonly AccountC
       kept: [
         'your entry in the register of members, if you are or were a member: the law requires the society to keep the register',
         'the amounts, dates and references of payments, in the accounts and the fighting-fund ledger (without your contact details)',
-        'the audit log of changes made to records (who acted, what, when)',
+        'the audit log of changes made to records (who acted, what, which fields, when: never the values)',
         ...contributions.flatMap((c) => c.kept ?? []),
       ],
       message: ERASURE_MESSAGE,

@@ -108,6 +108,7 @@ export function sharesAccountContributor(deps: Pick<AppDeps, 'config' | 'clock'>
         erasedLines.push(`your date of birth and email address on ${erased.withMembership} share application(s) under which shares were allotted`);
       }
       return {
+        paymentRecordIds: (await listApplicationsForPerson(trx, personId)).map((a) => a.id),
         erased: erasedLines,
         kept:
           memberships.length > 0
