@@ -117,7 +117,7 @@ function checkAmount(deps: AppDeps, amount: number): void {
 }
 
 /** Why the society cannot take this amount online, if it cannot. */
-function amountProblem(deps: AppDeps, amount: number): AppError | undefined {
+function amountProblem(deps: AppDeps, amount: number): AppError<DonationErrorCode> | undefined {
   const { min, max } = deps.config.donations;
   const currency = deps.config.society.currency;
   if (amount < min) {

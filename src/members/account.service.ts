@@ -93,7 +93,7 @@ type AccountDeps = Pick<AppDeps, 'db' | 'clock' | 'config'>;
 
 export async function getMe(deps: AccountDeps, contributors: readonly AccountContributor[], personId: string): Promise<MeView> {
   const person = await findPersonById(deps.db, personId);
-  if (!person || person.erased_at) throw notFound('That person', 'person_not_found');
+  if (!person || person.erased_at) throw notFound<PeopleErrorCode>('That person', 'person_not_found');
   const parts: AccountParts = { member: null, shares: { held: 0, paid: 0, transactions: [] }, supporter: null };
   for (const contributor of contributors) Object.assign(parts, await contributor.parts?.(deps.db, personId));
   return { person: personView(person), ...parts, donations: await donationsOfPerson(deps.db, personId) };
@@ -199,7 +199,7 @@ export async function eraseMe(deps: AccountDeps, contributors: readonly AccountC
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (trx) => {
     const person = await findPersonById(trx, personId, { forUpdate: true });
-    if (!person || person.erased_at) throw notFound('That person', 'person_not_found');
+    if (!person || person.erased_at) throw notFound<PeopleErrorCode>('That person', 'person_not_found');
     if (person.roles.includes('admin') && (await countPeopleWithRole(trx, 'admin')) <= 1) {
       throw new AppError<PeopleErrorCode>({
         code: 'last_admin',

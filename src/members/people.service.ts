@@ -52,7 +52,7 @@ export async function findPerson(db: Executor, id: string): Promise<Person | und
 
 export async function getPerson(db: Executor, id: string): Promise<Person> {
   const person = await findPersonById(db, id);
-  if (!person) throw notFound('That person', 'person_not_found');
+  if (!person) throw notFound<PeopleErrorCode>('That person', 'person_not_found');
   return person;
 }
 
@@ -127,7 +127,7 @@ export async function changePersonDetails(
 ): Promise<PersonView> {
   return deps.db.transaction().execute(async (trx) => {
     const before = await findPersonById(trx, personId, { forUpdate: true });
-    if (!before || before.erased_at) throw notFound('That person', 'person_not_found');
+    if (!before || before.erased_at) throw notFound<PeopleErrorCode>('That person', 'person_not_found');
     const emailPreferences = change.emailPreferences ? { ...before.email_preferences, ...change.emailPreferences } : undefined;
     const after = await updatePerson(
       trx,
@@ -160,7 +160,7 @@ function detailsOf(p: Person): PersonDetails {
 export async function grantRole(deps: PeopleDeps, actor: Actor, personId: string, role: RoleName): Promise<PersonView> {
   return deps.db.transaction().execute(async (trx) => {
     const person = await findPersonById(trx, personId, { forUpdate: true });
-    if (!person) throw notFound('That person', 'person_not_found');
+    if (!person) throw notFound<PeopleErrorCode>('That person', 'person_not_found');
     if (person.erased_at) {
       throw new AppError<PeopleErrorCode>({ code: 'person_erased', status: 422, message: 'That person asked for their data to be erased.' });
     }
@@ -181,7 +181,7 @@ export async function grantRole(deps: PeopleDeps, actor: Actor, personId: string
 export async function revokeRole(deps: PeopleDeps, actor: Actor, personId: string, role: RoleName): Promise<PersonView> {
   return deps.db.transaction().execute(async (trx) => {
     const person = await findPersonById(trx, personId, { forUpdate: true });
-    if (!person) throw notFound('That person', 'person_not_found');
+    if (!person) throw notFound<PeopleErrorCode>('That person', 'person_not_found');
     if (!person.roles.includes(role)) return personView(person);
     if (role === 'admin' && (await countPeopleWithRole(trx, 'admin')) <= 1) {
       throw new AppError<PeopleErrorCode>({

@@ -163,7 +163,7 @@ function capExceeded(p: {
   currency: string;
   maxHolding: number;
   showFigures: boolean;
-}): AppError {
+}): AppError<SharesErrorCode> {
   const max = readableMoney(p.maxHolding, p.currency);
   if (!p.showFigures) {
     // Anyone can type any email address: the figures are only for the signed-in holder.
