@@ -2,15 +2,17 @@
  * The local Stripe-compatible server of the tests: the service's own sandbox
  * (src/payments/sandbox) served standalone on port 0. The API answers at
  * `url` (/v1/...; point STRIPE_API_BASE at it), the human pages under
- * `${url}/sandbox`. Every request is recorded for assertions, calls can be made
- * to fail, and helpers pay, expire, refund and dispute sessions, delivering the
- * signed events to the app's webhook.
+ * `${url}/sandbox`. In front of the API, the test hooks (stripe-test-hooks.ts)
+ * record every request for assertions and make calls fail on demand; helpers
+ * pay, expire, refund and dispute sessions, delivering the signed events to the
+ * app's webhook.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Clock } from '../../src/lib/clock.js';
-import { createStripeSandbox, type RecordedRequest, type StripeSandbox } from '../../src/payments/sandbox/sandbox.js';
+import { createStripeSandbox, type StripeSandbox } from '../../src/payments/sandbox/sandbox.js';
+import { stripeTestHooks, type FailureOptions, type RecordedRequest } from './stripe-test-hooks.js';
 
 export type { RecordedRequest };
 
@@ -31,7 +33,7 @@ export interface FakeStripe {
   /** The recorded requests to one path (and method). */
   requestsTo(path: string, method?: string): RecordedRequest[];
   /** The next `count` calls to `path` answer `status` (500) with Stripe-Should-Retry: false. */
-  failNext(path: string | RegExp, count?: number, options?: { method?: string; status?: number; retryable?: boolean }): void;
+  failNext(path: string | RegExp, count?: number, options?: FailureOptions): void;
   /** `settled`: awaited after each delivery answered 2xx (the app applying what it recorded). */
   setWebhook(url: string, secret?: string, settled?: () => Promise<void>): void;
   /** The Checkout Session id at the end of a checkout URL the app handed out. */
@@ -63,17 +65,18 @@ export async function startFakeStripe(options: FakeStripeOptions): Promise<FakeS
     deliveryAttempts: 3,
     retryDelaysMs: [20, 50],
   });
+  const hooks = stripeTestHooks();
   const app = express();
   app.use('/sandbox', sandbox.router);
-  app.use(sandbox.apiRouter);
+  app.use(hooks.router, sandbox.apiRouter);
   server.on('request', app);
 
   return {
     url,
     sandbox,
-    requests: sandbox.api.requests,
-    requestsTo: (path, method) => sandbox.api.requests.filter((r) => r.path === path && (!method || r.method === method.toUpperCase())),
-    failNext: (path, count, opts) => sandbox.api.failNext(path, count, opts),
+    requests: hooks.requests,
+    requestsTo: (path, method) => hooks.requests.filter((r) => r.path === path && (!method || r.method === method.toUpperCase())),
+    failNext: (path, count, opts) => hooks.failNext(path, count, opts),
     setWebhook(webhookUrl, newSecret, settled) {
       secret = newSecret ?? secret;
       sandbox.setWebhook({ url: webhookUrl, secret, ...(settled ? { settled } : {}) });

@@ -1,32 +1,14 @@
 /**
  * The sandbox's Stripe API: the subset this service calls, spoken as Stripe
  * speaks it (form-encoded requests with nested keys, JSON objects, Stripe-shaped
- * errors, Idempotency-Key). Every request is recorded, and calls can be made to
- * fail on purpose, for tests.
+ * errors, Idempotency-Key). It keeps nothing about the requests themselves:
+ * recording them and making calls fail on purpose are the test harness's
+ * (tests/support/fake-stripe.ts), in front of this router.
  */
 import { createHash } from 'node:crypto';
 import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import { decodeStripeParams, flatPairs, type FormObject } from './form-params.js';
 import { SandboxApiError, stringMap, type SandboxEvent, type SandboxState } from './sandbox-state.js';
-
-export interface RecordedRequest {
-  method: string;
-  /** As Stripe names it: '/v1/checkout/sessions'. */
-  path: string;
-  /** Body (POST) or query (GET), decoded into nested objects; values are strings as on the wire. */
-  params: FormObject;
-  idempotencyKey: string | null;
-  status: number;
-}
-
-export interface PlannedFailure {
-  method?: string | undefined;
-  path: string | RegExp;
-  remaining: number;
-  status: number;
-  /** Sent as Stripe-Should-Retry: false unless true, so the client's own retries do not hide the failure. */
-  retryable: boolean;
-}
 
 interface StoredResponse {
   fingerprint: string;
@@ -35,16 +17,10 @@ interface StoredResponse {
 }
 
 export class SandboxApi {
-  readonly requests: RecordedRequest[] = [];
-  readonly failures: PlannedFailure[] = [];
   private readonly idempotent = new Map<string, StoredResponse>();
+  private answered = 0;
 
   constructor(private readonly state: SandboxState) {}
-
-  /** Makes the next `count` calls matching `path` (exact string or RegExp) fail with `status`. */
-  failNext(path: string | RegExp, count = 1, options: { method?: string; status?: number; retryable?: boolean } = {}): void {
-    this.failures.push({ path, remaining: count, method: options.method?.toUpperCase(), status: options.status ?? 500, retryable: options.retryable ?? false });
-  }
 
   router(): Router {
     const router = Router();
@@ -94,11 +70,11 @@ export class SandboxApi {
     router.get('/v1/payment_intents/:id', this.handle((_p, req) => this.state.getPaymentIntent(String(req.params.id))));
 
     router.use((req, res) => {
-      this.send(req, res, {}, new SandboxApiError(404, 'invalid_request_error', `Unrecognized request URL (${req.method}: ${req.path}). The sandbox implements only what this service calls.`));
+      this.send(res, new SandboxApiError(404, 'invalid_request_error', `Unrecognized request URL (${req.method}: ${req.path}). The sandbox implements only what this service calls.`));
     });
     const onError: ErrorRequestHandler = (err, req, res, _next) => {
       const status = typeof (err as { status?: unknown }).status === 'number' ? (err as { status: number }).status : 500;
-      this.send(req, res, {}, new SandboxApiError(status >= 400 && status < 500 ? status : 500, status < 500 ? 'invalid_request_error' : 'api_error', 'The request could not be read.'));
+      this.send(res, new SandboxApiError(status >= 400 && status < 500 ? status : 500, status < 500 ? 'invalid_request_error' : 'api_error', 'The request could not be read.'));
     };
     router.use(onError);
     return router;
@@ -112,14 +88,7 @@ export class SandboxApi {
     return (req: Request, res: Response) => {
       const params = decodeStripeParams(req.method === 'GET' ? flatPairs(req.originalUrl.split('?')[1] ?? '') : flatPairs(typeof req.body === 'string' ? req.body : ''));
       if (!/^Bearer \S+$/.test(req.get('authorization') ?? '') && !/^Basic \S+$/.test(req.get('authorization') ?? '')) {
-        this.send(req, res, params, new SandboxApiError(401, 'invalid_request_error', 'You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth.'));
-        return;
-      }
-      const failure = this.failures.find((f) => f.remaining > 0 && (!f.method || f.method === req.method) && (typeof f.path === 'string' ? f.path === req.path : f.path.test(req.path)));
-      if (failure) {
-        failure.remaining--;
-        res.setHeader('Stripe-Should-Retry', String(failure.retryable));
-        this.send(req, res, params, new SandboxApiError(failure.status, failure.status >= 500 ? 'api_error' : 'invalid_request_error', 'Sandbox: this call fails because a test asked it to.'));
+        this.send(res, new SandboxApiError(401, 'invalid_request_error', 'You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth.'));
         return;
       }
       const key = req.method === 'POST' ? (req.get('idempotency-key') ?? null) : null;
@@ -128,11 +97,11 @@ export class SandboxApi {
         const stored = this.idempotent.get(key);
         if (stored) {
           if (stored.fingerprint !== fingerprint) {
-            this.send(req, res, params, new SandboxApiError(400, 'idempotency_error', `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}'.`));
+            this.send(res, new SandboxApiError(400, 'idempotency_error', `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}'.`));
             return;
           }
           res.setHeader('Idempotent-Replayed', 'true');
-          this.send(req, res, params, stored.body, stored.status);
+          this.send(res, stored.body, stored.status);
           return;
         }
       }
@@ -147,15 +116,14 @@ export class SandboxApi {
       }
       // Stripe replays errors too, except for server errors, which may be retried.
       if (key && status < 500) this.idempotent.set(key, { fingerprint, status, body: structuredClone(body) });
-      this.send(req, res, params, body, status);
+      this.send(res, body, status);
     };
   }
 
-  private send(req: Request, res: Response, params: FormObject, body: unknown, status = 200): void {
+  private send(res: Response, body: unknown, status = 200): void {
     const error = body instanceof SandboxApiError ? body : null;
     const code = error ? error.status : status;
-    this.requests.push({ method: req.method, path: req.path, params, idempotencyKey: req.get('idempotency-key') ?? null, status: code });
-    res.setHeader('Request-Id', `req_sandbox_${this.requests.length}`);
+    res.setHeader('Request-Id', `req_sandbox_${++this.answered}`);
     res.status(code).json(error ? error.toJSON() : body);
   }
 }

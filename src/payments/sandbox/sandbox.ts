@@ -18,7 +18,6 @@ import { SandboxApi } from './api.routes.js';
 import { sandboxPagesRouter } from './pages.routes.js';
 import { SandboxState, type Delivery, type PaymentMethodChoice, type SandboxEvent, type SandboxWebhook } from './sandbox-state.js';
 
-export type { RecordedRequest } from './api.routes.js';
 export type { Delivery, SandboxEvent, SandboxWebhook } from './sandbox-state.js';
 
 export interface StripeSandboxOptions {
