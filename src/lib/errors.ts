@@ -41,6 +41,7 @@ export type CommonErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'payment_provider_unavailable'
+  | 'payment_provider_error'
   | 'internal_error';
 
 /** 404 with the common code, or a component's own (`notFound<PeopleErrorCode>('That person', 'person_not_found')`). */

@@ -8,6 +8,7 @@ import type Stripe from 'stripe';
 import type { AppDeps } from '../deps.js';
 import type { CheckoutPurpose, CheckoutSession } from '../db/schema.js';
 import { AppError } from '../lib/errors.js';
+import { paymentProviderError, type PaymentProviderErrorCode } from './stripe-errors.js';
 import {
   findCheckoutByStripeSessionId,
   insertOrFindCheckout,
@@ -16,7 +17,7 @@ import {
 
 export type { CheckoutPurpose };
 
-export type CheckoutErrorCode = 'payment_provider_unavailable' | 'checkout_closed';
+export type CheckoutErrorCode = PaymentProviderErrorCode | 'checkout_closed';
 
 export interface CheckoutRequest {
   purpose: CheckoutPurpose;
@@ -42,7 +43,8 @@ export interface CheckoutMetadata {
 
 /**
  * Creates (or, for a record that already has one, reuses) the Checkout Session and
- * returns its URL. Throws 502 payment_provider_unavailable when Stripe does not answer;
+ * returns its URL. Throws 502 payment_provider_unavailable when Stripe does not answer
+ * (payment_provider_error when it refuses the request: see stripe-errors.ts);
  * calling again for the same record then retries with the same idempotency key.
  */
 export async function createCheckout(deps: AppDeps, request: CheckoutRequest): Promise<{ checkoutId: string; url: string }> {
@@ -69,13 +71,7 @@ export async function createCheckout(deps: AppDeps, request: CheckoutRequest): P
       idempotencyKey: checkoutIdempotencyKey(checkout.id),
     });
   } catch (err) {
-    deps.logger.error({ err, checkoutId: checkout.id, purpose: request.purpose }, 'Stripe did not create the Checkout Session');
-    throw new AppError<CheckoutErrorCode>({
-      code: 'payment_provider_unavailable',
-      status: 502,
-      message: 'Our payment provider is not answering just now. Nothing has been charged; please try again in a minute.',
-      cause: err,
-    });
+    throw paymentProviderError(deps.logger, err, { checkoutId: checkout.id, purpose: request.purpose }, 'the payment page was not opened and nothing has been charged');
   }
   if (!session.url) throw new Error(`Stripe returned Checkout Session ${session.id} without a URL`);
   await markCheckoutOpen(deps.db, checkout.id, { stripeSessionId: session.id, url: session.url, now: deps.clock.now() });

@@ -5,7 +5,7 @@
  */
 import type Stripe from 'stripe';
 import type { AppDeps } from '../deps.js';
-import { AppError } from '../lib/errors.js';
+import { paymentProviderError } from './stripe-errors.js';
 
 export interface RefundRequest {
   paymentIntentId: string;
@@ -25,7 +25,7 @@ export interface RefundResult {
   amount: number;
 }
 
-/** Asks Stripe to refund a payment; 502 payment_provider_unavailable when Stripe does not answer. */
+/** Asks Stripe to refund a payment; 502 payment_provider_unavailable or payment_provider_error (stripe-errors.ts) when it fails. */
 export async function refundPayment(deps: Pick<AppDeps, 'stripe' | 'logger'>, request: RefundRequest): Promise<RefundResult> {
   if (request.amount !== undefined && (!Number.isSafeInteger(request.amount) || request.amount <= 0)) {
     throw new Error(`refund amount must be a positive whole number of pence, not ${request.amount}`);
@@ -43,12 +43,6 @@ export async function refundPayment(deps: Pick<AppDeps, 'stripe' | 'logger'>, re
     deps.logger.info({ refundId: refund.id, paymentIntentId: request.paymentIntentId, amount: refund.amount }, 'refund requested');
     return { refundId: refund.id, status: refund.status, amount: refund.amount };
   } catch (err) {
-    deps.logger.error({ err, paymentIntentId: request.paymentIntentId }, 'Stripe did not create the refund');
-    throw new AppError({
-      code: 'payment_provider_unavailable',
-      status: 502,
-      message: 'Our payment provider is not answering just now; the refund was not made. Please try again later.',
-      cause: err,
-    });
+    throw paymentProviderError(deps.logger, err, { paymentIntentId: request.paymentIntentId }, 'the refund was not made');
   }
 }
