@@ -66,13 +66,15 @@ export function fundRouter(deps: AppDeps): Router {
   router.get('/widget/fighting-fund', async (req, res) => {
     const { campaign } = parseInput(widgetQuery, req.query);
     embeddable(res);
-    res.type('html').send(await renderWidgetHtml(deps, campaign));
+    const html = await renderWidgetHtml(deps, campaign);
+    res.type('html').send(html);
   });
 
   router.get('/widget/fighting-fund.svg', async (req, res) => {
     const { campaign } = parseInput(widgetQuery, req.query);
     embeddable(res);
-    res.type('image/svg+xml').send(await renderWidgetSvg(deps, campaign));
+    const svg = await renderWidgetSvg(deps, campaign);
+    res.type('image/svg+xml').send(svg);
   });
 
   router.get('/', async (_req, res) => {

@@ -50,13 +50,14 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     const appError = toAppError(err);
     if (appError) {
-      res.status(appError.status).json({
+      // A route may have set its own type before failing (an SVG, a page): the error is JSON, whatever it was.
+      res.status(appError.status).type('application/json').json({
         error: { code: appError.code, message: appError.message, ...(appError.details === undefined ? {} : { details: appError.details }) },
       });
       return;
     }
     (req.log ?? logger).error({ err }, 'unhandled error');
-    res.status(500).json({ error: { code: 'internal_error', message: 'Something went wrong on our side. Please try again.' } });
+    res.status(500).type('application/json').json({ error: { code: 'internal_error', message: 'Something went wrong on our side. Please try again.' } });
   };
 }
 

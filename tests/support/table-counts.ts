@@ -33,3 +33,22 @@ export async function tableCounts(app: Pick<TestApp, 'db'>, options: { exclude?:
   }
   return state;
 }
+
+const checksumQueries = new WeakMap<object, string>();
+
+/**
+ * One round trip: a checksum of every table's rows (the same tables as tableCounts),
+ * for tests that compare the database before and after many requests.
+ */
+export async function databaseChecksum(app: Pick<TestApp, 'db'>): Promise<Record<string, string>> {
+  let query = checksumQueries.get(app.db);
+  if (!query) {
+    const names = Object.keys(await tableCounts(app));
+    query = `select json_build_object(${names
+      .map((n) => `'${n}', (select count(*) || ':' || coalesce(md5(string_agg(t::text, ',' order by t::text)), '') from ${n} t)`)
+      .join(', ')}) as state`;
+    checksumQueries.set(app.db, query);
+  }
+  const { rows } = await sql<{ state: Record<string, string> }>`${sql.raw(query)}`.execute(app.db);
+  return rows[0]!.state;
+}
