@@ -17,6 +17,7 @@ import { metricsOpenApi, metricsRouter } from './observability/metrics.routes.js
 import { renderPage } from './lib/pages.js';
 import { buildOpenApiDocument, errorResponses, type ZodOpenApiPathsObject } from './lib/openapi.js';
 import { peopleAdminOpenApi, peopleAdminRouter } from './admin/people-admin.routes.js';
+import { fundDeskOpenApi, fundDeskRouter } from './admin/fund-desk.routes.js';
 import { accountOpenApi, accountRouter } from './members/account.routes.js';
 import { authOpenApi, authRouter } from './members/auth.routes.js';
 import { csrfProtection } from './members/csrf.js';
@@ -128,6 +129,7 @@ export function buildApp(deps: AppDeps): Express {
     [peopleAdminRouter(deps), peopleAdminOpenApi],
     [fundRouter(deps), fundOpenApi],
     [fundAdminRouter(deps), fundAdminOpenApi],
+    [fundDeskRouter(deps), fundDeskOpenApi],
     [donationsRouter(deps), donationsOpenApi],
     [checkoutPagesRouter(deps), checkoutPagesOpenApi],
     [sharesRouter(deps), sharesOpenApi],

@@ -346,6 +346,25 @@ export interface ShareWithdrawalsTable {
   updated_at: Timestamp;
 }
 
+// ---- the treasurer's desk -------------------------------------------------
+
+export type ReconciliationTrigger = 'page' | 'api' | 'schedule' | 'repair';
+export type ReconciliationOutcome = 'clean' | 'differences' | 'failed';
+
+/** One comparison of Stripe with our books (see admin/reconciliation.service.ts). */
+export interface ReconciliationRunsTable {
+  id: Generated<number>;
+  period_from: string;
+  period_to: string;
+  started_at: Timestamp;
+  trigger: ReconciliationTrigger;
+  actor_id: string | null;
+  outcome: ReconciliationOutcome;
+  differences: Generated<number>;
+  summary: ColumnType<unknown, string | undefined, string>;
+  error: string | null;
+}
+
 export interface DB {
   campaigns: CampaignsTable;
   ledger_entries: LedgerEntriesTable;
@@ -367,6 +386,7 @@ export interface DB {
   share_transactions: ShareTransactionsTable;
   share_payment_returns: SharePaymentReturnsTable;
   share_withdrawals: ShareWithdrawalsTable;
+  reconciliation_runs: ReconciliationRunsTable;
 }
 
 export type Campaign = Selectable<CampaignsTable>;
@@ -382,3 +402,4 @@ export type Member = Selectable<MembersTable>;
 export type ShareTransaction = Selectable<ShareTransactionsTable>;
 export type SharePaymentReturn = Selectable<SharePaymentReturnsTable>;
 export type ShareWithdrawal = Selectable<ShareWithdrawalsTable>;
+export type ReconciliationRun = Selectable<ReconciliationRunsTable>;

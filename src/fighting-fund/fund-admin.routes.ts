@@ -109,11 +109,12 @@ export const fundAdminOpenApi: ZodOpenApiPathsObject = {
       ...auth,
       tags: ['admin', 'fighting fund'],
       summary: 'Record an offline gift (cheque, bank transfer, cash, standing order, collection, other)',
-      description: '422 codes: given_at_in_future, acknowledgement_needs_name. 404 campaign_not_found.',
+      description:
+        '422 codes: given_at_in_future, acknowledgement_needs_name. 404 campaign_not_found. 409 duplicate_reference when the same method and reference were booked before (unless secondGift).',
       requestBody: { required: true, content: { 'application/json': { schema: offlineGiftRequest } } },
       responses: {
         '201': { description: 'The entry', content: { 'application/json': { schema: ledgerEntryView } } },
-        ...errorResponses(400, 401, 403, 404, 422),
+        ...errorResponses(400, 401, 403, 404, 409, 422),
       },
     },
   },

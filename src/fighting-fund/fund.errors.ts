@@ -15,7 +15,10 @@ export type FundErrorCode =
   | 'ledger_entry_not_found'
   | 'entry_already_reversed'
   | 'correction_not_reversible'
-  | 'stripe_entry_not_reversible';
+  | 'stripe_entry_not_reversible'
+  | 'duplicate_reference'
+  | 'import_rows_invalid'
+  | 'import_not_csv';
 
 export function fundError(code: FundErrorCode, status: HttpErrorStatus, message: string, details?: unknown): AppError<FundErrorCode> {
   return new AppError({ code, status, message, details });

@@ -110,6 +110,11 @@ export const offlineGiftRequest = z
     name: optionalText(100).meta({ description: 'Kept only if acknowledge is true' }),
     town: optionalText(100).meta({ description: 'Kept only if acknowledge is true' }),
     acknowledge: z.boolean().optional().default(false),
+    secondGift: z
+      .boolean()
+      .optional()
+      .default(false)
+      .meta({ description: 'Book it although the same method and reference were booked before (otherwise 409 duplicate_reference)' }),
   })
   .meta({ id: 'OfflineGiftRequest', description: 'Money received outside Stripe' });
 

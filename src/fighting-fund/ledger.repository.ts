@@ -194,3 +194,35 @@ export function listEntriesAfter(db: Executor, query: { campaignId?: string; aft
   if (query.campaignId) q = q.where('e.campaign_id', '=', query.campaignId);
   return q.execute();
 }
+
+/**
+ * Serialises bookings of offline gifts (one at a time across instances, for the
+ * rest of the transaction), so "was this method and reference booked before?"
+ * and the insert that follows cannot interleave with another booking's. Offline
+ * gifts are few; a single lock keeps two imports of one statement from deadlocking.
+ */
+export async function lockOfflineGiftBookings(db: Executor): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtext('reader-coop:offline-gift-references'))`.execute(db);
+}
+
+/**
+ * Offline gifts already booked with one of these method + reference pairs and not
+ * reversed (references compared trimmed and case-blind, as banks change case).
+ */
+export async function findOfflineGiftsByReference(
+  db: Executor,
+  refs: { method: string; reference: string }[],
+): Promise<{ id: number; method: string; reference: string; amount: number; given_at: Date }[]> {
+  if (refs.length === 0) return [];
+  const methods = refs.map((r) => r.method);
+  const keys = refs.map((r) => r.reference.trim().toLowerCase());
+  const { rows } = await sql<{ id: number; method: string; reference: string; amount: number; given_at: Date }>`
+    select e.id, e.method, e.source_ref as reference, e.amount, e.given_at
+      from ledger_entries e
+      join unnest(${methods}::text[], ${keys}::text[]) as k(method, ref)
+        on e.method = k.method and lower(btrim(e.source_ref)) = k.ref
+     where e.kind = 'offline_gift'
+       and not exists (select 1 from ledger_entries c where c.reverses_entry_id = e.id)
+     order by e.id`.execute(db);
+  return rows;
+}

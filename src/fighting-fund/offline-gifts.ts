@@ -18,6 +18,8 @@ export interface OfflineGift {
   name?: string | undefined;
   town?: string | undefined;
   acknowledge?: boolean | undefined;
+  /** The treasurer says this is a second gift with a method and reference booked before (a cheque book reused, say). */
+  secondGift?: boolean | undefined;
 }
 
 /**
@@ -38,6 +40,19 @@ export async function recordOfflineGift(deps: AppDeps, actor: Actor, gift: Offli
   const view = await deps.db.transaction().execute(async (trx) => {
     const campaign = gift.campaign ? await findCampaignBySlug(trx, gift.campaign) : await getCurrentCampaign({ ...deps, db: trx }, gift.givenAt);
     if (!campaign) throw campaignNotFound(gift.campaign!);
+    // The same cheque or bank line booked twice is the commonest slip: refuse it unless the treasurer says it is a second gift.
+    await ledger.lockOfflineGiftBookings(trx);
+    if (!gift.secondGift) {
+      const [booked] = await ledger.findOfflineGiftsByReference(trx, [{ method: gift.method, reference: gift.reference }]);
+      if (booked) {
+        throw fundError(
+          'duplicate_reference',
+          409,
+          `A ${gift.method.replace('_', ' ')} with reference "${booked.reference}" was booked before (entry ${booked.id}). If this is a second gift, mark it as one.`,
+          { entryId: booked.id, method: booked.method, reference: booked.reference, amount: booked.amount, givenAt: booked.given_at.toISOString() },
+        );
+      }
+    }
     const entry = await ledger.insertEntry(trx, {
       campaign_id: campaign.id,
       kind: 'offline_gift',
@@ -56,7 +71,7 @@ export async function recordOfflineGift(deps: AppDeps, actor: Actor, gift: Offli
       action: 'ledger.offline_gift_recorded',
       subjectType: 'ledger_entry',
       subjectId: String(entry.id),
-      after: withoutDonor(view),
+      after: gift.secondGift ? { ...withoutDonor(view), secondGift: true } : withoutDonor(view),
     });
     return view;
   });
