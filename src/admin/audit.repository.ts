@@ -32,6 +32,8 @@ export interface AuditQuery {
   subjectType?: string;
   subjectId?: string;
   actorId?: string;
+  /** The actor's email address as it is now (case-blind). */
+  actorEmail?: string;
   /** Exact action, or a prefix ending in '.' ('person.' for every person action). */
   action?: string;
   /** Entries at or after / before these instants. */
@@ -56,6 +58,7 @@ export async function listAuditEntries(db: Executor, query: AuditQuery): Promise
   if (query.subjectType) q = q.where('a.subject_type', '=', query.subjectType);
   if (query.subjectId) q = q.where('a.subject_id', '=', query.subjectId);
   if (query.actorId) q = q.where('a.actor_id', '=', query.actorId);
+  if (query.actorEmail) q = q.where((eb) => eb(eb.fn('lower', ['p.email']), '=', query.actorEmail!.toLowerCase()));
   if (query.action) {
     q = query.action.endsWith('.')
       ? q.where('a.action', 'like', `${query.action.replace(/[\\%_]/g, (c) => `\\${c}`)}%`)

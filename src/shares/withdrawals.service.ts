@@ -11,7 +11,10 @@ import type { AppDeps } from '../deps.js';
 import { recordAudit, type Actor } from '../admin/audit.service.js';
 import type { ShareWithdrawal, ShareWithdrawalStatus } from '../db/schema.js';
 import { AppError } from '../lib/errors.js';
+import { queueEmail } from '../email/outbox.service.js';
+import { formatMoney } from '../lib/money.js';
 import { longDate } from './certificate.js';
+import { noticeAddressOfMember } from './member-records.repository.js';
 import { findCurrentMemberForPerson, findMember } from './register.repository.js';
 import { appendShareTransaction } from './register-changes.js';
 import { withdrawalView, type WithdrawalView } from './register.views.js';
@@ -175,6 +178,7 @@ export async function decideWithdrawal(
     } else {
       after = await updateWithdrawal(trx, id, { status: transition.to, decided_at: now, decided_by: actor.id, note: note ?? before.note, updated_at: now });
     }
+    await queueDecisionEmail(deps, trx, before, after, action);
     await recordAudit(trx, deps.clock, actor, {
       action: `share_withdrawal.${transition.verb}`,
       subjectType: 'share_withdrawal',
@@ -185,4 +189,30 @@ export async function decideWithdrawal(
   });
   deps.logger.info({ withdrawalId: id, action }, 'share withdrawal decided');
   return withdrawalView((await findWithdrawalWithMember(deps.db, id))!);
+}
+
+/** The member hears of every decision on their request, in the decision's own transaction. */
+async function queueDecisionEmail(
+  deps: WithdrawalDeps,
+  trx: Parameters<typeof findWithdrawal>[0],
+  before: ShareWithdrawal,
+  after: ShareWithdrawal,
+  action: WithdrawalAction,
+): Promise<void> {
+  const to = await noticeAddressOfMember(trx, before.member_id);
+  if (!to?.email || to.email.endsWith('.invalid')) return;
+  await queueEmail(deps, trx, {
+    to: to.email,
+    personId: to.personId,
+    template: 'shares/withdrawal-decision',
+    vars: {
+      name: to.name,
+      memberNumber: to.number,
+      shares: before.shares,
+      decision: action,
+      requestedOnLong: longDate(localDate(before.requested_at, deps.config.society.timeZone)),
+      noticeEndsOnLong: longDate(before.notice_ends_on),
+      amount: after.amount === null ? null : formatMoney(after.amount, deps.config.society.currency),
+    },
+  });
 }
