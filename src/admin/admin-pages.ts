@@ -82,7 +82,7 @@ export async function renderAdminPage(deps: AppDeps, req: Request, res: Response
  * Runs a form's action; an AppError a person can act on (4xx) comes back as
  * `{ error }` for the page to show beside the form, with its status.
  */
-export async function tryAction<T>(action: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: AppError }> {
+export async function tryAction<T>(action: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: AppError<string> }> {
   try {
     return { ok: true, value: await action() };
   } catch (err) {

@@ -9,6 +9,7 @@ import type { AppDeps } from '../deps.js';
 import { recordAudit, type Actor } from '../admin/audit.service.js';
 import type { Member } from '../db/schema.js';
 import { AppError } from '../lib/errors.js';
+import type { SharesErrorCode } from './shares.errors.js';
 import { findMemberByNumber } from './member-records.repository.js';
 import { listTransactionsForMembers, updateMemberDetails } from './register.repository.js';
 import { memberView, withdrawalView, type MemberView, type WithdrawalView } from './register.views.js';
@@ -16,7 +17,7 @@ import { listWithdrawalsForMembers } from './withdrawals.repository.js';
 
 type RecordDeps = Pick<AppDeps, 'config' | 'clock' | 'db'>;
 
-const memberNotFound = (number: number) => new AppError({ code: 'member_not_found', status: 404, message: `There is no member number ${number}.` });
+const memberNotFound = (number: number) => new AppError<SharesErrorCode>({ code: 'member_not_found', status: 404, message: `There is no member number ${number}.` });
 
 export interface MemberRecord {
   member: MemberView;

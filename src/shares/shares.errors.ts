@@ -12,4 +12,5 @@ export type SharesErrorCode =
   | 'withdrawal_not_found'
   | 'invalid_transition'
   | 'insufficient_holding'
-  | 'application_awaiting_payment';
+  | 'application_awaiting_payment'
+  | 'member_not_found';
