@@ -23,9 +23,14 @@ class DirectoryMigrationProvider implements MigrationProvider {
   }
 }
 
+/** Kysely's migrator over /migrations (the migrations test also walks them down with it). */
+export function createMigrator(db: Kysely<any>): Migrator {
+  return new Migrator({ db, provider: new DirectoryMigrationProvider() });
+}
+
 export async function migrateToLatest(db: Kysely<any>, pool: pg.Pool, logger?: Logger): Promise<void> {
   await runWorkerMigrations({ pgPool: pool, logger: workerLogger(logger) });
-  const migrator = new Migrator({ db, provider: new DirectoryMigrationProvider() });
+  const migrator = createMigrator(db);
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
