@@ -27,6 +27,7 @@ import type { AppDeps } from './deps.js';
 import { redactSecretsInUrl } from './members/session.service.js';
 import { checkoutPagesOpenApi, checkoutPagesRouter } from './payments/checkout.routes.js';
 import { createStripeInbox } from './payments/stripe-inbox.js';
+import { stripeApiVersionReport } from './payments/stripe-event-checks.js';
 import { webhookOpenApi, webhookRouter } from './payments/webhooks.routes.js';
 import { sharesOpenApi, sharesRouter } from './shares/shares.routes.js';
 
@@ -103,7 +104,8 @@ export function buildApp(deps: AppDeps): Express {
   app.get('/readyz', async (_req, res) => {
     try {
       await sql`select 1`.execute(db);
-      res.json({ status: 'ready' });
+      // Events signed for another Stripe API version than the pinned one: the webhook endpoint needs setting.
+      res.json({ status: 'ready', details: { stripeApiVersion: stripeApiVersionReport(deps) } });
     } catch {
       res.status(503).json({ error: { code: 'database_unavailable', message: 'The database does not answer.' } });
     }

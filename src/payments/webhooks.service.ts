@@ -12,6 +12,7 @@ import type Stripe from 'stripe';
 import type { AppDeps } from '../deps.js';
 import type { DB } from '../db/schema.js';
 import { AppError } from '../lib/errors.js';
+import { assertSignatureTimestampNotAhead, noteEventApiVersion } from './stripe-event-checks.js';
 import { addJob } from '../lib/jobs.js';
 import { dispatchEvent, type EventOutcome } from './event-appliers.js';
 import type { PaymentHandlers } from './payment-handlers.js';
@@ -148,6 +149,8 @@ function verifyEvent(deps: AppDeps, rawBody: Buffer, signature: string | undefin
   if (!signature) {
     throw new AppError<WebhookErrorCode>({ code: 'invalid_signature', status: 400, message: 'The Stripe-Signature header is missing.' });
   }
+  // The stripe package refuses only old timestamps; one ahead of now is refused here.
+  assertSignatureTimestampNotAhead(signature);
   let event: Stripe.Event;
   try {
     // Default tolerance (300 s) against the real time: staleness is about the delivery, not the domain clock.
@@ -173,6 +176,7 @@ function verifyEvent(deps: AppDeps, rawBody: Buffer, signature: string | undefin
   ) {
     throw new AppError<WebhookErrorCode>({ code: 'invalid_event', status: 400, message: 'The body is not a Stripe event.' });
   }
+  noteEventApiVersion(deps, event);
   return event;
 }
 

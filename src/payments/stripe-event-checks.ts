@@ -1,0 +1,57 @@
+/**
+ * Checks on a Stripe webhook delivery beyond its signature.
+ *
+ * - The signature's timestamp must lie within the tolerance on BOTH sides of now:
+ *   the stripe package refuses only old ones, so a body signed with a timestamp an
+ *   hour ahead (a leaked signature kept for later, a wrong clock) was accepted.
+ * - Events whose `api_version` is not the pinned one (the endpoint in the Stripe
+ *   dashboard set to another version) are stored as before, but a warning is logged
+ *   once per version, and /readyz lists the versions seen, so someone fixes it.
+ *
+ * Against the real time, as the stripe package's own check: staleness is about the
+ * delivery, not the domain clock.
+ */
+import type { AppDeps } from '../deps.js';
+import { AppError } from '../lib/errors.js';
+import { STRIPE_API_VERSION } from './stripe-client.js';
+
+/** Seconds a signature's timestamp may differ from now, either way (Stripe's default). */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+
+/** 400 invalid_signature when the Stripe-Signature's timestamp is too far in the future (the past is the stripe package's check). */
+export function assertSignatureTimestampNotAhead(signature: string, nowMs: number = Date.now()): void {
+  const timestamps = signature
+    .split(',')
+    .map((part) => part.trim().split('='))
+    .filter(([key, value]) => key === 't' && value !== undefined && /^\d{1,15}$/.test(value))
+    .map(([, value]) => Number(value));
+  if (timestamps.some((t) => t * 1000 > nowMs + WEBHOOK_TOLERANCE_SECONDS * 1000)) {
+    throw new AppError({
+      code: 'invalid_signature',
+      status: 400,
+      message: 'The Stripe-Signature timestamp lies in the future, beyond the tolerance.',
+    });
+  }
+}
+
+// Per app (keyed by its deps' logger), never shared between apps in one process.
+const seenByApp = new WeakMap<object, Set<string>>();
+
+/** Notes an event's api_version; logs a warning the first time a version other than the pinned one is seen. */
+export function noteEventApiVersion(deps: Pick<AppDeps, 'logger'>, event: { id: string; type: string; api_version?: string | null }): void {
+  const version = event.api_version;
+  if (!version || version === STRIPE_API_VERSION) return;
+  let seen = seenByApp.get(deps.logger);
+  if (!seen) seenByApp.set(deps.logger, (seen = new Set()));
+  if (seen.has(version)) return;
+  seen.add(version);
+  deps.logger.warn(
+    { apiVersion: version, pinnedApiVersion: STRIPE_API_VERSION, eventId: event.id, type: event.type },
+    'stripe event with an API version other than the pinned one: set the webhook endpoint to the pinned version in the Stripe dashboard',
+  );
+}
+
+/** For /readyz: the pinned version and any other version events arrived with since the start. */
+export function stripeApiVersionReport(deps: Pick<AppDeps, 'logger'>): { pinned: string; otherVersionsSeen: string[] } {
+  return { pinned: STRIPE_API_VERSION, otherVersionsSeen: [...(seenByApp.get(deps.logger) ?? [])].sort() };
+}
