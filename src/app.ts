@@ -18,6 +18,7 @@ import { renderPage } from './lib/pages.js';
 import { buildOpenApiDocument, errorResponses, type ZodOpenApiPathsObject } from './lib/openapi.js';
 import { peopleAdminOpenApi, peopleAdminRouter } from './admin/people-admin.routes.js';
 import { fundDeskOpenApi, fundDeskRouter } from './admin/fund-desk.routes.js';
+import { acknowledgementsPageOpenApi, acknowledgementsPageRouter } from './fighting-fund/acknowledgements-page.js';
 import { membersDeskOpenApi, membersDeskRouter } from './admin/members-desk.routes.js';
 import { accountOpenApi, accountRouter } from './members/account.routes.js';
 import { authOpenApi, authRouter } from './members/auth.routes.js';
@@ -133,6 +134,7 @@ export function buildApp(deps: AppDeps): Express {
     [fundRouter(deps), fundOpenApi],
     [fundAdminRouter(deps), fundAdminOpenApi],
     [fundDeskRouter(deps), fundDeskOpenApi],
+    [acknowledgementsPageRouter(deps), acknowledgementsPageOpenApi],
     [membersDeskRouter(deps), membersDeskOpenApi],
     [donationsRouter(deps), donationsOpenApi],
     [checkoutPagesRouter(deps), checkoutPagesOpenApi],

@@ -265,3 +265,22 @@ describe('the /admin pages of the fund', () => {
     expect(res.text).toContain('£15 Page Donor');
   });
 });
+
+describe('the public /acknowledgements page', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ now: '2026-11-20T10:00:00Z' });
+  });
+  afterAll(() => app.close());
+
+  it('when named and unnamed donors gave this month, then the page thanks the named ones only, and the home page links to it', async () => {
+    await giveOnline(app, { amount: 2500, acknowledged: true, donorName: 'Thanked Reader', donorTown: 'York' });
+    await giveOnline(app, { amount: 900, acknowledged: false, donorName: 'Quiet Reader' });
+    const res = await app.request('GET', '/acknowledgements', { headers: { accept: 'text/html' } });
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('Thanked Reader, York: £25.00');
+    expect(res.text).not.toContain('Quiet Reader');
+    const home = await app.request('GET', '/', { headers: { accept: 'text/html' } });
+    expect(home.text).toContain('href="/acknowledgements"');
+  });
+});
