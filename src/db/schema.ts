@@ -272,6 +272,8 @@ export interface ShareApplicationsTable {
   updated_at: Timestamp;
   /** When the applicant's personal details were erased at their request (see the erasure migration). */
   erased_at: Timestamp | null;
+  /** Made by the signed-in owner of the address: only such an application holds room under the cap until paid. */
+  holds_room: Generated<boolean>;
 }
 
 export interface MembersTable {

@@ -86,8 +86,8 @@ async function sessionCompleted(ctx: DispatchContext): Promise<EventOutcome> {
   const handler = handlerFor(ctx, checkout);
   const hc = handlerContext(ctx, checkout);
   if (session.payment_status === 'paid' || session.payment_status === 'no_payment_required') {
-    await handler.onPaid(hc, paymentFromSession(ctx, checkout, session));
-    return applied(`${checkout.purpose} ${checkout.record_id} paid`);
+    const outcome = await handler.onPaid(hc, paymentFromSession(ctx, checkout, session));
+    return applied(outcome || `${checkout.purpose} ${checkout.record_id} paid`);
   }
   // 'unpaid' on a completed session: a Bacs Direct Debit was submitted, money not yet confirmed.
   await handler.onProcessing?.(hc);
@@ -103,8 +103,8 @@ async function asyncPaymentSucceeded(ctx: DispatchContext): Promise<EventOutcome
     customerId: idOf(session.customer),
   });
   if (!checkout) return ignored(`checkout session ${session.id} was not created by this service`);
-  await handlerFor(ctx, checkout).onPaid(handlerContext(ctx, checkout), paymentFromSession(ctx, checkout, session));
-  return applied(`${checkout.purpose} ${checkout.record_id} paid (async)`);
+  const outcome = await handlerFor(ctx, checkout).onPaid(handlerContext(ctx, checkout), paymentFromSession(ctx, checkout, session));
+  return applied(outcome ? `${outcome} (async)` : `${checkout.purpose} ${checkout.record_id} paid (async)`);
 }
 
 async function sessionFailed(ctx: DispatchContext, reason: 'async_payment_failed' | 'expired'): Promise<EventOutcome> {

@@ -53,8 +53,12 @@ export interface PaymentHandlerContext {
 }
 
 export interface PaymentHandler {
-  /** Money is confirmed (card paid, or Bacs Direct Debit succeeded). */
-  onPaid(ctx: PaymentHandlerContext, payment: PaidPayment): Promise<void>;
+  /**
+   * Money is confirmed (card paid, or Bacs Direct Debit succeeded). Returns what really
+   * happened when that is not simply "paid" (a refused and refunded payment, say): it
+   * becomes the event's recorded note.
+   */
+  onPaid(ctx: PaymentHandlerContext, payment: PaidPayment): Promise<string | void>;
   /** A Bacs Direct Debit is submitted: money not yet confirmed. */
   onProcessing?(ctx: PaymentHandlerContext): Promise<void>;
   /** The payment will not arrive (Bacs failed) or the session expired unpaid. */

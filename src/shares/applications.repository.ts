@@ -33,11 +33,16 @@ export async function updateApplication(
 }
 
 /** Pence applied for by this person and still awaiting payment (other than `exceptId`). */
+/**
+ * The room under the cap held by the person's own applications awaiting payment: only those
+ * made signed in as the address (holds_room). A stranger's unpaid application holds nothing.
+ */
 export async function sumAwaitingPayment(db: Executor, personId: string, exceptId?: string): Promise<number> {
   let q = db
     .selectFrom('share_applications')
     .select(sql<number>`coalesce(sum(amount), 0)::int8`.as('total'))
     .where('person_id', '=', personId)
+    .where('holds_room', '=', true)
     .where('status', 'in', AWAITING_PAYMENT);
   if (exceptId) q = q.where('id', '<>', exceptId);
   const row = await q.executeTakeFirstOrThrow();

@@ -1,8 +1,16 @@
 /**
  * Applying for shares: the society's limits (minimum shares, minimum age, the
- * maximum holding counting everything still awaiting payment) are checked in
- * the transaction that creates the application, under a per-person lock, and
- * only then is the applicant sent to Stripe Checkout.
+ * maximum holding) are checked in the transaction that creates the application,
+ * under a per-person lock, and only then is the applicant sent to Stripe Checkout.
+ *
+ * No oracle (SPEC 1 "Privacy", "Shares"): anyone can type any address, so only
+ * the applicant signed in as the address gets the full cap check (holding plus
+ * their own applications awaiting payment, with the figures), and only their
+ * applications hold room under the cap until paid. For anyone else the answer is
+ * the same whatever the address holds or how it joined: the application's own
+ * amount is checked against the cap, nothing about the address is read, and the
+ * holding is checked when the payment arrives (share-refusals.ts), which refunds
+ * an over-cap payment in full and tells the address why.
  */
 import type { AppDeps } from '../deps.js';
 import type { Executor } from '../db/database.js';
@@ -64,23 +72,9 @@ export async function applyForShares(
   const application = await deps.db.transaction().execute(async (trx) => {
     const person = await findOrCreatePersonByEmail(trx, request.applicant.email, request.applicant.name);
     await lockPersonHolding(trx, person.id);
-    const member = await findCurrentMemberForPerson(trx, person.id);
-    if (member && member.kind !== request.applicant.kind) {
-      throw shareError(
-        'applicant_mismatch',
-        member.kind === 'person'
-          ? 'This email address belongs to a member who joined as a person. An organisation needs an email address of its own to join.'
-          : 'This email address belongs to a member organisation. To join as a person, please use your own email address.',
-      );
-    }
-    if (!isExemptFromCap(member, request.applicant)) {
-      const held = member?.amount_paid ?? 0;
-      const pending = await sumAwaitingPayment(trx, person.id);
-      const verdict = checkCap({ held, pending, requested: amount, maxHolding: config.shares.maxHolding, pricePerShare: price });
-      if (!verdict.allowed) {
-        throw capExceeded({ held, pending, requested: amount, roomShares: verdict.roomShares, currency, maxHolding: config.shares.maxHolding, showFigures: context.viewerPersonId === person.id });
-      }
-    }
+    const owner = context.viewerPersonId !== null && context.viewerPersonId === person.id;
+    const member = owner ? await checkOwnersApplication(deps, trx, person.id, request, amount) : undefined;
+    if (!owner) checkOwnAmount(deps, request, amount);
     const now = deps.clock.now();
     const { applicant } = request;
     return insertApplication(trx, {
@@ -104,6 +98,7 @@ export async function applyForShares(
       rules_url: config.society.rulesUrl,
       created_at: now,
       updated_at: now,
+      holds_room: owner,
     });
   });
   deps.logger.info({ applicationId: application.id, shares: application.shares, kind: application.applicant_kind }, 'share application created');
@@ -125,6 +120,48 @@ export async function applyForShares(
     await abandonApplication(deps, application.id);
     throw err;
   }
+}
+
+/**
+ * The signed-in owner of the address: the full check before payment, with the figures.
+ * Counts the holding and their own applications awaiting payment (never a stranger's).
+ */
+async function checkOwnersApplication(deps: SharesDeps, trx: Executor, personId: string, request: ShareApplicationRequest, amount: number) {
+  const { config } = deps;
+  const member = await findCurrentMemberForPerson(trx, personId);
+  if (member && member.kind !== request.applicant.kind) {
+    throw shareError(
+      'applicant_mismatch',
+      member.kind === 'person'
+        ? 'You joined as a person. An organisation needs an email address of its own to join.'
+        : 'This address belongs to your member organisation. To join as a person, please use your own email address.',
+    );
+  }
+  if (!isExemptFromCap(member, request.applicant)) {
+    const held = member?.amount_paid ?? 0;
+    const pending = await sumAwaitingPayment(trx, personId);
+    const verdict = checkCap({ held, pending, requested: amount, maxHolding: config.shares.maxHolding, pricePerShare: config.shares.price });
+    if (!verdict.allowed) {
+      throw capExceeded({ held, pending, requested: amount, roomShares: verdict.roomShares, currency: config.society.currency, maxHolding: config.shares.maxHolding });
+    }
+  }
+  return member;
+}
+
+/**
+ * Anyone not signed in as the address: the application's own amount against the cap, and
+ * nothing else, so the answer is the same for every address (the holding waits for the payment).
+ */
+function checkOwnAmount(deps: SharesDeps, request: ShareApplicationRequest, amount: number): void {
+  const { shares: rules, society } = deps.config;
+  if (isExemptFromCap(undefined, request.applicant) || amount <= rules.maxHolding) return;
+  const maxShares = Math.floor(rules.maxHolding / rules.price);
+  throw shareError(
+    'holding_cap_exceeded',
+    `No one may hold more than ${readableMoney(rules.maxHolding, society.currency)} in shares: please apply for at most ${maxShares} shares. ` +
+      'If you already hold shares, sign in to see how many more you can apply for.',
+    { maxHolding: rules.maxHolding, maxShares },
+  );
 }
 
 function checkApplicationRules(deps: SharesDeps, request: ShareApplicationRequest): void {
@@ -155,24 +192,9 @@ function checkApplicationRules(deps: SharesDeps, request: ShareApplicationReques
   }
 }
 
-function capExceeded(p: {
-  held: number;
-  pending: number;
-  requested: number;
-  roomShares: number;
-  currency: string;
-  maxHolding: number;
-  showFigures: boolean;
-}): AppError<SharesErrorCode> {
+/** The signed-in owner's refusal: their own figures. */
+function capExceeded(p: { held: number; pending: number; requested: number; roomShares: number; currency: string; maxHolding: number }): AppError<SharesErrorCode> {
   const max = readableMoney(p.maxHolding, p.currency);
-  if (!p.showFigures) {
-    // Anyone can type any email address: the figures are only for the signed-in holder.
-    return shareError(
-      'holding_cap_exceeded',
-      `This would take the holding for this email address above ${max}, the most anyone may hold (counting applications awaiting payment). Sign in to see how many more shares you can apply for.`,
-      { maxHolding: p.maxHolding },
-    );
-  }
   const holds = `you hold ${readableMoney(p.held, p.currency)}`;
   const awaiting = p.pending > 0 ? ` and have applied for ${readableMoney(p.pending, p.currency)} more that awaits payment` : '';
   const room = p.roomShares > 0 ? `, so you can apply for at most ${p.roomShares} more shares` : '';

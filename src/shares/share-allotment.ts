@@ -18,17 +18,18 @@ import { localDate } from './share-rules.js';
 import { lockedApplication, type AllotDeps } from './share-payment-status.js';
 import { queueRefund, refusalFor } from './share-refusals.js';
 
-/** Money confirmed: allot exactly once, or refuse and refund. */
-export async function allotOnPayment(deps: AllotDeps, trx: Executor, applicationId: string, payment: PaidPayment): Promise<void> {
+/** Money confirmed: allot exactly once, or refuse and refund. Returns a note when the money was not simply allotted. */
+export async function allotOnPayment(deps: AllotDeps, trx: Executor, applicationId: string, payment: PaidPayment): Promise<string | undefined> {
   const application = await lockedApplication(deps, trx, applicationId);
-  if (!application) return;
+  if (!application) return `share_application ${applicationId} not found: nothing allotted`;
   if (application.status === 'allotted' || application.status === 'refused' || application.status === 'reversed') {
     if (application.payment_intent_id && application.payment_intent_id !== payment.paymentIntentId) {
       // One checkout per application makes this near impossible; if it happens, the second payment goes back.
       deps.logger.error({ applicationId, paymentIntentId: payment.paymentIntentId }, 'a second payment for a settled share application: refunding it');
       await queueRefund(trx, applicationId, payment.paymentIntentId);
+      return `share_application ${applicationId} was already ${application.status}: a second payment, refund queued`;
     }
-    return;
+    return undefined;
   }
 
   await lockPersonHolding(trx, application.person_id);
@@ -40,7 +41,7 @@ export async function allotOnPayment(deps: AllotDeps, trx: Executor, application
     // All of it was given back before the payment's own event reached us: nothing to allot.
     await updateApplication(trx, application.id, { ...paid, status: 'reversed' });
     deps.logger.info({ applicationId }, 'share payment was refunded before it was booked: nothing allotted');
-    return;
+    return `share_application ${applicationId} paid and already refunded in full: nothing allotted`;
   }
 
   const refusal = await refusalFor(deps, trx, application, payment);
@@ -49,7 +50,7 @@ export async function allotOnPayment(deps: AllotDeps, trx: Executor, application
     // Without an amount Stripe refunds whatever is left of the payment.
     await queueRefund(trx, application.id, payment.paymentIntentId);
     deps.logger.warn({ applicationId, reason: refusal }, 'share payment cannot be honoured: refusing and refunding it');
-    return;
+    return `share_application ${applicationId} refused (${refusal}): refund queued`;
   }
 
   let member: Member | undefined = application.member_id
@@ -78,4 +79,5 @@ export async function allotOnPayment(deps: AllotDeps, trx: Executor, application
 
   await tellMemberOfAllotment(deps, trx, updated, allotted.member, admitted);
   await applyPaymentReturns(deps, trx, updated, allotted.transaction);
+  return undefined;
 }

@@ -23,7 +23,8 @@ export type RefusalReason = 'holding_cap_exceeded' | 'applicant_ceased' | 'appli
 
 const refusalExplanations: Record<RefusalReason, (a: ShareApplication, max: string) => string> = {
   holding_cap_exceeded: (_a, max) =>
-    `By the time your payment reached us, these shares would have taken your holding above ${max}, the most anyone may hold.`,
+    `These shares would have taken the holding of this email address above ${max}, the most anyone may hold, so we have refunded your payment in full. ` +
+    'If you already hold shares, sign in before applying to see how many more you can have.',
   applicant_ceased: () => 'The membership these shares were to be added to had ended by the time your payment reached us.',
   applicant_mismatch: (a) =>
     `Your email address now belongs to a member who is ${a.applicant_kind === 'person' ? 'an organisation' : 'a person'}, so we could not add these shares.`,
@@ -50,8 +51,9 @@ export async function refusalFor(
     if (member && member.kind !== application.applicant_kind) return 'applicant_mismatch';
   }
   if (!isExemptFromCap(member, { kind: application.applicant_kind, registeredSociety: application.registered_society })) {
-    // Applications still awaiting payment were promised their room: a late payment (its
-    // application expired meanwhile) may only use what they leave.
+    // Under the holding lock. The owner's own (signed-in) applications awaiting payment were
+    // promised their room: any other payment may only use what they leave. A stranger's
+    // unpaid application holds no room, so it never stops the owner's.
     const verdict = checkCap({
       held: member?.amount_paid ?? 0,
       pending: await sumAwaitingPayment(trx, application.person_id, application.id),
