@@ -137,10 +137,13 @@ export const sharesOpenApi: ZodOpenApiPathsObject = {
       tags: ['shares'],
       summary: 'Apply for shares (become a member, or add to a holding)',
       description:
-        'Checks the society\'s limits (price, minimum shares, maximum holding counting applications awaiting payment, minimum age) and opens a ' +
+        'Checks the society\'s limits (price, minimum shares, maximum holding, minimum age) and opens a ' +
         'Stripe Checkout Session for N shares at the share price. Shares are allotted only when Stripe confirms the payment (webhook). ' +
-        '422 codes: holding_cap_exceeded, below_minimum_shares, under_minimum_age, rules_not_accepted, applicant_mismatch (the email belongs ' +
-        'to a member of the other kind), amount_too_large (over what one online payment can take).',
+        'Signed in as the applicant\'s address, the maximum holding counts the holding and the person\'s own applications awaiting payment, ' +
+        'with the figures; for anyone else only the application\'s own amount is checked (the same answer for every address), and the ' +
+        'holding is checked when the payment arrives (an over-cap payment is refunded in full and the address told why). ' +
+        '422 codes: holding_cap_exceeded, below_minimum_shares, under_minimum_age, rules_not_accepted, applicant_mismatch (signed in: ' +
+        'your address belongs to a member of the other kind), amount_too_large (over what one online payment can take).',
       requestBody: { required: true, content: { 'application/json': { schema: shareApplicationRequest } } },
       responses: {
         '201': { description: 'Created: send the applicant to checkoutUrl', content: { 'application/json': { schema: shareApplicationCreated } } },
