@@ -12,5 +12,5 @@ export function redactionTasks(deps: AppDeps): Record<string, Task> {
   };
 }
 
-/** Every five minutes: an applied event keeps its customer's details no longer than that. */
-export const redactionCrontab = ['# strip applied stripe events of personal fields', `*/5 * * * * ${REDACT_STRIPE_PAYLOADS_TASK}`];
+/** Hourly: an applied event keeps its customer's details no longer than that (erasure strips them at once). */
+export const redactionCrontab = ['# strip applied stripe events of personal fields', `7 * * * * ${REDACT_STRIPE_PAYLOADS_TASK}`];
