@@ -233,15 +233,18 @@ export interface ApplicationsErasure {
 
 /**
  * A person's erasure request, for their share applications: call it inside the erasure's
- * transaction. Refused (409 application_awaiting_payment) while an application's money may
- * still arrive, since an allotment needs the applicant's name and address for the register.
+ * transaction. Refused (409 application_awaiting_payment) while the money of an application the
+ * person made signed in may still arrive, since an allotment needs the applicant's name and address.
  * The register of members and share transactions are never touched. Not audited here: the
  * counts go into the erasure's own audit entry ('person.erased'), one entry for one request.
  */
 export async function eraseApplicationsOfPerson(deps: Pick<AppDeps, 'clock'>, trx: Executor, personId: string): Promise<ApplicationsErasure> {
   // The lock new applications and allotments take: none can slip in between the check and the erasure.
   await lockPersonHolding(trx, personId);
-  const awaiting = await listApplicationsForPerson(trx, personId, AWAITING_PAYMENT);
+  // Only the person's own (signed-in) applications: a stranger's application in their address
+  // must not hold their erasure back. Its payment, should it come, meets an erased applicant
+  // and is refunded (share-refusals.ts).
+  const awaiting = (await listApplicationsForPerson(trx, personId, AWAITING_PAYMENT)).filter((a) => a.holds_room);
   if (awaiting.length > 0) {
     throw new AppError<SharesErrorCode>({
       code: 'application_awaiting_payment',

@@ -186,10 +186,10 @@ describe('the register follows the account, and erasure keeps the register', () 
 
   it('when a person asks for erasure while a share payment is under way, then it is refused and nothing is erased', async () => {
     const email = uniqueEmail('inflight');
-    const applied = await applyOk(app, personApplication(15, { email, name: 'Ines Inflight' }));
+    const { personId, headers } = await signInAs(app, { email });
+    const applied = await applyOk(app, personApplication(15, { email, name: 'Ines Inflight' }), headers);
     await app.stripe.pay(applied.sessionId, 'bacs');
     expect((await applicationRow(app, applied.id)).status).toBe('processing');
-    const { personId, headers } = await signInAs(app, { email });
 
     const res = await app.request('POST', '/api/me/erasure', { json: { confirm: true }, headers });
     expect(res.status).toBe(409);
@@ -200,6 +200,17 @@ describe('the register follows the account, and erasure keeps the register', () 
     expect(await applicationRow(app, applied.id)).toMatchObject({ name: 'Ines Inflight', erased_at: null });
     expect((await app.request('GET', '/api/me', { headers })).status).toBe(200);
     expect(await auditWhere('person.erased', personId)).toHaveLength(0);
+  });
+
+  it('when a stranger\'s application in someone\'s address awaits payment, then it does not hold their erasure back, and its payment is refunded', async () => {
+    const email = uniqueEmail('strangerapp');
+    const stranger = await applyOk(app, personApplication(20, { email, name: 'Somebody Else' }));
+    const { headers } = await signInAs(app, { email });
+    expect((await app.request('POST', '/api/me/erasure', { json: { confirm: true }, headers })).status).toBe(200);
+    expect(await applicationRow(app, stranger.id)).toMatchObject({ name: '[erased]', erased_at: expect.any(Date) });
+
+    await app.stripe.pay(stranger.sessionId);
+    expect(await applicationRow(app, stranger.id)).toMatchObject({ status: 'refused', refusal_reason: 'applicant_erased' });
   });
 
   it('when money arrives late for an application whose applicant was erased, then nothing is allotted and it is refunded', async () => {
