@@ -23,11 +23,10 @@ import { membersDeskOpenApi, membersDeskRouter } from './admin/members-desk.rout
 import { accountOpenApi, accountRouter } from './members/account.routes.js';
 import { authOpenApi, authRouter } from './members/auth.routes.js';
 import { csrfProtection } from './members/csrf.js';
-import { buildAccountContributors, buildPaymentHandlers } from './composition.js';
+import { buildAccountContributors } from './composition.js';
 import type { AppDeps } from './deps.js';
 import { redactSecretsInUrl } from './members/session.service.js';
 import { checkoutPagesOpenApi, checkoutPagesRouter } from './payments/checkout.routes.js';
-import { createStripeInbox } from './payments/stripe-inbox.js';
 import { stripeApiVersionReport } from './payments/stripe-event-checks.js';
 import { webhookOpenApi, webhookRouter } from './payments/webhooks.routes.js';
 import { sharesOpenApi, sharesRouter } from './shares/shares.routes.js';
@@ -59,7 +58,7 @@ export function buildApp(deps: AppDeps): Express {
   // Stripe's webhook deliveries, also ahead of the request log and helmet: the route logs each
   // delivery itself (event id, outcome), and a burst of them must be recorded fast. Before any
   // JSON body parser too: the signature covers the raw bytes.
-  app.use(webhookRouter(deps, deps.stripeInbox ?? createStripeInbox(deps, buildPaymentHandlers(deps))));
+  app.use(webhookRouter(deps));
 
   app.use(
     pinoHttp({

@@ -6,13 +6,15 @@
 import type { AppDeps } from './deps.js';
 import { donationPaymentHandler } from './donations/donation-payments.js';
 import type { AccountContributor } from './members/account.service.js';
+import { EventAppliers } from './payments/event-appliers.js';
 import type { PaymentHandlers } from './payments/payment-handlers.js';
+import { registerPaymentAppliers } from './payments/payment-event-appliers.js';
 import { createSharePaymentHandler } from './shares/share-payments.js';
 import { sharesAccountContributor } from './shares/shares-account.js';
 
 /**
- * Who acts on a confirmed payment, by checkout purpose. The webhook inbox's
- * processor and the Stripe-event retry task (tasks.ts) both use this one registry.
+ * Who acts on a confirmed payment, by checkout purpose. The job applying
+ * Stripe events (first try and retries alike) uses this one registry.
  */
 export function buildPaymentHandlers(deps: AppDeps): PaymentHandlers {
   const paymentHandlers: PaymentHandlers = {
@@ -20,6 +22,17 @@ export function buildPaymentHandlers(deps: AppDeps): PaymentHandlers {
     share_application: createSharePaymentHandler(deps),
   };
   return paymentHandlers;
+}
+
+/**
+ * What each Stripe event type does (see payments/event-appliers.ts): every
+ * component that acts on Stripe events registers its appliers here. The job that
+ * applies recorded events (payments/apply-stripe-events.ts) uses this one registry.
+ */
+export function buildEventAppliers(): EventAppliers {
+  const registry = new EventAppliers();
+  registerPaymentAppliers(registry);
+  return registry;
 }
 
 /**

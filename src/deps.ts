@@ -10,7 +10,6 @@ import type { Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
 import type { Metrics } from './lib/metrics.js';
 import type { StripeSandbox } from './payments/sandbox/sandbox.js';
-import type { StripeInbox } from './payments/stripe-inbox.js';
 
 export interface AppDeps {
   config: Config;
@@ -23,12 +22,6 @@ export interface AppDeps {
   stripeWebhookSecret: string;
   /** The built-in Stripe stand-in, mounted under /sandbox; only in sandbox mode (no Stripe keys). */
   sandbox?: StripeSandbox;
-  /**
-   * Records webhook events and applies them (payments/stripe-inbox.ts). Given by whoever
-   * runs the app, to start, drain and stop it; otherwise buildApp makes one that applies
-   * what it records but never polls.
-   */
-  stripeInbox?: StripeInbox;
   /**
    * This instance's Prometheus instruments (lib/metrics.ts), shared by the app and its
    * job worker; served by GET /metrics. Without it, buildApp makes one for the app alone.

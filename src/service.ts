@@ -8,23 +8,24 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { run as runWorker, type Runner } from 'graphile-worker';
 import type { Config } from './config.js';
 import { buildApp } from './app.js';
-import { buildPaymentHandlers } from './composition.js';
 import type { AppDeps } from './deps.js';
 import { connectDatabase, type DatabaseHandle } from './db/database.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrateToLatest } from './db/migrator.js';
 import { systemClock, type Clock } from './lib/clock.js';
-import { workerLogger } from './lib/jobs.js';
+import { startJobWorker, type LivenessOptions } from './lib/job-worker.js';
 import type { Logger } from './lib/logger.js';
 import { createMetrics, jobMetricsEvents } from './lib/metrics.js';
 import { createStripeSandbox, type StripeSandbox } from './payments/sandbox/sandbox.js';
 import { createStripeClient } from './payments/stripe-client.js';
-import { createStripeInbox, type StripeInbox } from './payments/stripe-inbox.js';
+import { waitForStripeEvents } from './payments/apply-stripe-events.js';
 import { withAuthSecret } from './members/auth-keys.js';
 import { buildTaskList, crontab } from './tasks.js';
+
+/** Jobs run side by side by one instance (webhook events, emails, the schedule). */
+export const JOB_CONCURRENCY = 4;
 
 export interface RunningService {
   url: string;
@@ -33,7 +34,13 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-export async function startService(givenConfig: Config, logger: Logger, options: { clock?: Clock } = {}): Promise<RunningService> {
+export interface ServiceOptions {
+  clock?: Clock;
+  /** How often the job worker announces itself, and after what silence another instance's jobs are taken over. */
+  liveness?: LivenessOptions;
+}
+
+export async function startService(givenConfig: Config, logger: Logger, options: ServiceOptions = {}): Promise<RunningService> {
   const clock = options.clock ?? systemClock;
   await fs.mkdir(givenConfig.dataDir, { recursive: true });
   // Without AUTH_SECRET (development), one is generated once and kept under DATA_DIR.
@@ -64,13 +71,12 @@ export async function startService(givenConfig: Config, logger: Logger, options:
   // Stripe stand-in is served by this same app under /sandbox and signs events with the sandbox secret.
   let sandbox: StripeSandbox | undefined;
   let stripeApiBase = config.stripe.apiBase;
-  let stripeInbox: StripeInbox | undefined;
   if (config.stripe.sandbox) {
     const local = `http://127.0.0.1:${port}`;
     sandbox = createStripeSandbox({
       pagesUrl: `${config.publicUrl}/sandbox`,
       // The checkout page waits until the payment is applied, so the success page shows it confirmed.
-      webhook: { url: `${local}/webhooks/stripe`, secret: stripeWebhookSecret, settled: async () => stripeInbox?.drain() },
+      webhook: { url: `${local}/webhooks/stripe`, secret: stripeWebhookSecret, settled: () => waitForStripeEvents({ db: database.db }) },
       clock,
       logger: logger.child({ component: 'sandbox' }),
     });
@@ -80,24 +86,23 @@ export async function startService(givenConfig: Config, logger: Logger, options:
 
   const metrics = createMetrics({ processMetrics: true });
   const deps: AppDeps = { config, db: database.db, clock, logger, stripe, stripeWebhookSecret, metrics, ...(sandbox ? { sandbox } : {}) };
-  stripeInbox = deps.stripeInbox = createStripeInbox(deps, buildPaymentHandlers(deps));
   const app = buildApp(deps);
   // Attached in the same tick as 'listening' resolved: no request can have arrived before.
   server.on('request', app);
 
-  const worker: Runner = await runWorker({
-    pgPool: database.pool,
+  // Applies webhook events (and what was recorded but not applied before a restart), sends
+  // email, runs the schedule. New jobs wake it at once (LISTEN/NOTIFY); the poll is a fallback.
+  const worker = await startJobWorker({
+    pool: database.pool,
+    db: database.db,
     taskList: buildTaskList(deps),
     crontab,
-    concurrency: 4,
-    noHandleSignals: true,
+    concurrency: JOB_CONCURRENCY,
     pollInterval: 1000,
     events: jobMetricsEvents(metrics),
-    logger: workerLogger(logger.child({ component: 'worker' })),
+    logger: logger.child({ component: 'worker' }),
+    ...(options.liveness ? { liveness: options.liveness } : {}),
   });
-
-  // Also applies what was recorded but not applied before a restart.
-  stripeInbox.start();
 
   logger.info({ url: config.publicUrl, port }, 'reader-coop is listening');
 
@@ -112,7 +117,6 @@ export async function startService(givenConfig: Config, logger: Logger, options:
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await closed;
-      await stripeInbox.stop();
       await worker.stop();
       await database.close();
       await embedded?.stop();

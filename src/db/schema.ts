@@ -229,11 +229,11 @@ export interface StripeEventFailuresTable {
   failed_at: DefaultTimestamp;
 }
 
-/** Events recorded but not yet taken up by the processor (see migrations/2026-11-25T16-30-00_stripe-event-queue.ts). */
-export interface StripeEventQueueTable {
-  event_id: string;
-  created: Timestamp;
-  queued_at: DefaultTimestamp;
+/** Each instance's job worker announcing itself (lib/job-worker.ts). */
+export interface WorkerHeartbeatsTable {
+  worker_id: string;
+  instance: string;
+  beat_at: DefaultTimestamp;
 }
 
 // ---- shares and membership ------------------------------------------------
@@ -376,7 +376,7 @@ export interface DB {
   stripe_events: StripeEventsTable;
   stripe_event_results: StripeEventResultsTable;
   stripe_event_failures: StripeEventFailuresTable;
-  stripe_event_queue: StripeEventQueueTable;
+  worker_heartbeats: WorkerHeartbeatsTable;
   people: PeopleTable;
   audit_log: AuditLogTable;
   login_tokens: LoginTokensTable;

@@ -1,9 +1,15 @@
 /**
- * SQL for the webhook inbox: stripe_events (every event once), its work queue,
- * its results and failures.
+ * SQL for the webhook inbox: stripe_events (every event once), the graphile-worker
+ * job that applies them, their results and failures.
  */
+import { sql } from 'kysely';
 import type Stripe from 'stripe';
 import type { Executor } from '../db/database.js';
+
+/** The graphile-worker task that applies recorded events; its payload is an array of event ids (a batch job). */
+export const APPLY_STRIPE_EVENTS_TASK = 'apply-stripe-events';
+/** Retried with graphile-worker's exponential backoff (exp(attempt) seconds) until then: about three days. */
+export const APPLY_STRIPE_EVENTS_MAX_ATTEMPTS = 12;
 
 export interface NewStripeEvent {
   id: string;
@@ -17,89 +23,74 @@ export interface NewStripeEvent {
 }
 
 /**
- * Stores the events whose ids are new, each with its queue row, in one statement
- * (the id is the key Stripe retries with). Returns the ids this call stored; an id
+ * Stores the events whose ids are new and adds ONE job that applies them, in one
+ * statement (so one transaction: an event is stored if and only if its job is).
+ * The id is the key Stripe retries with. Returns the ids this call stored; an id
  * stored before, or by a concurrent statement (ON CONFLICT waits for it), is left out.
  */
 export async function recordEvents(db: Executor, events: NewStripeEvent[]): Promise<string[]> {
-  const rows = await db
-    .with('stored', (qb) =>
-      qb
-        .insertInto('stripe_events')
-        .values(
-          events.map((e) => ({
-            id: e.id,
-            type: e.type,
-            created: e.created,
-            livemode: e.livemode,
-            api_version: e.apiVersion,
-            payload: e.payload,
-            received_at: e.receivedAt,
-          })),
-        )
-        .onConflict((oc) => oc.column('id').doNothing())
-        .returning(['id', 'created']),
+  if (events.length === 0) return [];
+  const values = sql.join(
+    events.map(
+      (e) =>
+        sql`(${e.id}::text, ${e.type}::text, ${e.created}::timestamptz, ${e.livemode}::boolean, ${e.apiVersion}::text, ${e.payload}::jsonb, ${e.receivedAt}::timestamptz)`,
+    ),
+  );
+  const { rows } = await sql<{ id: string }>`
+    with stored as (
+      insert into stripe_events (id, type, created, livemode, api_version, payload, received_at)
+      values ${values}
+      on conflict (id) do nothing
+      returning id, created
+    ), job as (
+      select graphile_worker.add_job(
+               identifier => ${APPLY_STRIPE_EVENTS_TASK}::text,
+               payload => json_agg(id order by created, id),
+               max_attempts => ${APPLY_STRIPE_EVENTS_MAX_ATTEMPTS}::int) as added
+        from stored
+      having count(*) > 0
     )
-    .insertInto('stripe_event_queue')
-    .columns(['event_id', 'created'])
-    .expression((eb) => eb.selectFrom('stored').select(['stored.id', 'stored.created']))
-    .returning('event_id')
-    .execute();
-  return rows.map((r) => r.event_id);
+    select id from stored where (select count(*) from job) >= 0`.execute(db);
+  return rows.map((r) => r.id);
 }
 
-export interface ClaimedEvent {
+export interface StoredEvent {
+  id: string;
   event: Stripe.Event;
-  /** The result the event already has (applied before, by the retry job), if any. */
+  /** The result the event has already (applied before), if any. */
   result: { outcome: 'applied' | 'ignored'; note: string | null } | null;
 }
 
-/**
- * Takes up to `limit` of the oldest queued events (by Stripe's `created`) that no
- * other transaction holds, removing their queue rows as part of this transaction:
- * committed, they are gone with the events' effects; rolled back, they are queued again.
- */
-export async function claimQueuedEvents(trx: Executor, limit: number): Promise<ClaimedEvent[]> {
-  const rows = await trx
-    .with('claimed', (qb) =>
-      qb
-        .deleteFrom('stripe_event_queue')
-        .where('event_id', 'in', (eb) =>
-          eb.selectFrom('stripe_event_queue').select('event_id').orderBy('created').orderBy('event_id').limit(limit).forUpdate().skipLocked(),
-        )
-        .returning(['event_id', 'created']),
-    )
-    .selectFrom('claimed')
-    .innerJoin('stripe_events as e', 'e.id', 'claimed.event_id')
-    .leftJoin('stripe_event_results as r', 'r.event_id', 'claimed.event_id')
-    .select(['e.payload', 'r.outcome', 'r.note'])
-    .orderBy('claimed.created')
-    .orderBy('claimed.event_id')
+/** The events with these ids, oldest Stripe `created` first, with their results if they have one. No locks. */
+export async function findEvents(db: Executor, eventIds: string[]): Promise<StoredEvent[]> {
+  if (eventIds.length === 0) return [];
+  const rows = await db
+    .selectFrom('stripe_events as e')
+    .leftJoin('stripe_event_results as r', 'r.event_id', 'e.id')
+    .select(['e.id', 'e.payload', 'r.outcome', 'r.note'])
+    .where('e.id', 'in', eventIds)
+    .orderBy('e.created')
+    .orderBy('e.id')
     .execute();
-  return rows.map((row) => ({ event: row.payload as Stripe.Event, result: row.outcome ? { outcome: row.outcome, note: row.note } : null }));
-}
-
-export async function hasQueuedEvents(db: Executor): Promise<boolean> {
-  const row = await db.selectFrom('stripe_event_queue').select('event_id').limit(1).executeTakeFirst();
-  return row !== undefined;
-}
-
-export async function dequeueEvent(db: Executor, eventId: string): Promise<void> {
-  await db.deleteFrom('stripe_event_queue').where('event_id', '=', eventId).execute();
+  return rows.map((row) => ({
+    id: row.id,
+    // The body Stripe signed, verified when it was received.
+    event: row.payload as Stripe.Event,
+    result: row.outcome ? { outcome: row.outcome, note: row.note } : null,
+  }));
 }
 
 /**
- * Holds the event's row for the rest of the transaction: a second attempt at the
- * same event (the retry job on another instance) waits here until the first
- * commits, and then finds its result.
+ * Holds the events' rows for the rest of the transaction and returns the ids that
+ * already have a result. A second attempt at the same event (a job unlocked from an
+ * instance thought dead that was not) waits here until the first commits, and then
+ * finds its result.
  */
-export async function lockEvent(db: Executor, eventId: string): Promise<boolean> {
-  const row = await db.selectFrom('stripe_events').select('id').where('id', '=', eventId).forUpdate().executeTakeFirst();
-  return row !== undefined;
-}
-
-export function findEventResult(db: Executor, eventId: string) {
-  return db.selectFrom('stripe_event_results').select(['outcome', 'note']).where('event_id', '=', eventId).executeTakeFirst();
+export async function lockEvents(trx: Executor, eventIds: string[]): Promise<Set<string>> {
+  await sql`select id from stripe_events where id = any(${eventIds}::text[]) order by id for update`.execute(trx);
+  // A statement of its own: after waiting for a lock, READ COMMITTED sees what the holder committed only from the next statement on.
+  const done = await trx.selectFrom('stripe_event_results').select('event_id').where('event_id', 'in', eventIds).execute();
+  return new Set(done.map((r) => r.event_id));
 }
 
 export async function insertEventResults(
@@ -117,7 +108,16 @@ export async function insertEventFailure(db: Executor, failure: { eventId: strin
   await db.insertInto('stripe_event_failures').values({ event_id: failure.eventId, error: failure.error, failed_at: failure.now }).execute();
 }
 
-export async function findEventPayload(db: Executor, eventId: string): Promise<Stripe.Event | undefined> {
-  const row = await db.selectFrom('stripe_events').select('payload').where('id', '=', eventId).executeTakeFirst();
-  return row ? (row.payload as Stripe.Event) : undefined;
+/**
+ * Whether any job applying events is waiting for its first attempt or running now.
+ * Jobs that failed and wait for a retry (backing off) do not count: "settled" means
+ * applied, or failed into a retry.
+ */
+export async function hasUnsettledEventJobs(db: Executor): Promise<boolean> {
+  const { rows } = await sql<{ one: number }>`
+    select 1 as one from graphile_worker.jobs
+     where task_identifier = ${APPLY_STRIPE_EVENTS_TASK}
+       and (locked_at is not null or attempts = 0)
+     limit 1`.execute(db);
+  return rows.length > 0;
 }

@@ -3,19 +3,20 @@ import express, { Router, type ErrorRequestHandler } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { errorResponses, type ZodOpenApiPathsObject } from '../lib/openapi.js';
-import type { StripeInbox } from './stripe-inbox.js';
+import { createEventRecorder } from './record-stripe-events.js';
 import { receiveStripeEvent } from './webhooks.service.js';
 
 /**
  * Mounted ahead of the request log (app.ts), so it logs each delivery itself: one
  * line per event recorded, a warning per delivery refused or not stored.
  */
-export function webhookRouter(deps: AppDeps, inbox: StripeInbox): Router {
+export function webhookRouter(deps: AppDeps): Router {
   const router = Router();
+  const recorder = createEventRecorder(deps);
   const log = deps.logger.child({ route: 'POST /webhooks/stripe' });
   router.post('/webhooks/stripe', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const receipt = await receiveStripeEvent(deps, inbox, raw, req.get('stripe-signature'));
+    const receipt = await receiveStripeEvent(deps, recorder, raw, req.get('stripe-signature'));
     log.info({ eventId: receipt.eventId, outcome: receipt.outcome }, 'stripe event received');
     res.json(receipt);
   });
@@ -32,7 +33,7 @@ const webhookReceipt = z
     received: z.literal(true),
     eventId: z.string(),
     outcome: z.enum(['recorded', 'duplicate']).meta({
-      description: "'recorded': stored now, and applied right after by the service's processor; 'duplicate': this event id had been received before",
+      description: "'recorded': stored now with the job that applies it right after; 'duplicate': this event id had been received before",
     }),
   })
   .meta({ id: 'WebhookReceipt' });

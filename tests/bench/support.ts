@@ -3,13 +3,14 @@
  * TEST_DATABASE_URL, else an embedded one under var/bench), scratch databases
  * with every migration applied, and the real app started on a free port.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildApp } from '../../src/app.js';
-import { buildPaymentHandlers } from '../../src/composition.js';
 import type { AppDeps } from '../../src/deps.js';
 import { loadConfig } from '../../src/config.js';
 import { adminQuery, withDatabase } from '../../src/db/admin.js';
@@ -20,7 +21,9 @@ import { systemClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { freePort } from '../../src/lib/net.js';
 import { createStripeClient } from '../../src/payments/stripe-client.js';
-import { createStripeInbox } from '../../src/payments/stripe-inbox.js';
+import { startJobWorker } from '../../src/lib/job-worker.js';
+import { JOB_CONCURRENCY } from '../../src/service.js';
+import { buildTaskList } from '../../src/tasks.js';
 
 export const BENCH_WEBHOOK_SECRET = 'whsec_bench_reader_coop';
 
@@ -94,9 +97,15 @@ export async function startBenchApp(database: ScratchDatabase, env: Record<strin
     stripe: createStripeClient({ secretKey: config.stripe.secretKey!, apiBase: config.stripe.apiBase }),
     stripeWebhookSecret: BENCH_WEBHOOK_SECRET,
   };
-  // As service.ts runs it: recorded events are applied at once, and the queue is polled every second.
-  const stripeInbox = (deps.stripeInbox = createStripeInbox(deps, buildPaymentHandlers(deps)));
-  stripeInbox.start();
+  // As service.ts runs it: the job worker applies recorded events as their jobs are added.
+  const worker = await startJobWorker({
+    pool: database.handle.pool,
+    db: database.handle.db,
+    taskList: buildTaskList(deps),
+    concurrency: JOB_CONCURRENCY,
+    pollInterval: 1000,
+    logger,
+  });
   const server = buildApp(deps).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   return {
@@ -105,7 +114,7 @@ export async function startBenchApp(database: ScratchDatabase, env: Record<strin
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await stripeInbox.stop();
+      await worker.stop();
       await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
@@ -126,4 +135,64 @@ export async function inParallel<T>(items: T[], concurrency: number, task: (item
 export function printFigure(name: string, figure: string, pass?: boolean): void {
   const verdict = pass === undefined ? '' : pass ? '  [meets target]' : '  [BELOW TARGET]';
   console.log(`${name.padEnd(44)} ${figure}${verdict}`);
+}
+
+export interface ServiceProcess {
+  url: string;
+  pid: number;
+  /** The process's peak resident set so far (VmHWM, Linux). */
+  peakRssMb(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+const serverScript = fileURLToPath(new URL('../../src/server.js', import.meta.url));
+
+/** The built service (`node dist/src/server.js`) against `databaseUrl`, as in production: info logs (to /dev/null), its own process. */
+export async function startServiceProcess(databaseUrl: string): Promise<ServiceProcess> {
+  const port = await freePort();
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'reader-coop-bench-'));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl,
+    STRIPE_SECRET_KEY: 'sk_test_bench',
+    STRIPE_WEBHOOK_SECRET: BENCH_WEBHOOK_SECRET,
+    STRIPE_API_BASE: 'http://127.0.0.1:9',
+    AUTH_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
+    LOG_LEVEL: 'info',
+  };
+  delete env.NODE_ENV;
+  delete env.SMTP_URL;
+  const child = spawn(process.execPath, [serverScript], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the service exited with code ${child.exitCode} before it was ready`);
+    try {
+      if ((await fetch(`${url}/readyz`)).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('the service was not ready within 60 s');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return {
+    url,
+    pid: child.pid!,
+    async peakRssMb() {
+      const status = await fs.readFile(`/proc/${child.pid}/status`, 'utf8');
+      const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+      return kb / 1024;
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        await new Promise<void>((resolve) => {
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        });
+      }
+      await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
 }

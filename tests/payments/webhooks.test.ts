@@ -1,8 +1,7 @@
 import Stripe from 'stripe';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPaymentHandlers } from '../../src/composition.js';
-import { retryStripeEvent } from '../../src/payments/webhooks.service.js';
+import { recordEvents } from '../../src/payments/webhooks.repository.js';
 import { startTestApp, TEST_WEBHOOK_SECRET, type TestApp } from '../support/test-app.js';
 import { donationRow, eventResult, ledgerOf, ledgerTotal, rowCounts, startDonation } from './payment-helpers.js';
 
@@ -12,6 +11,15 @@ describe('POST /webhooks/stripe', () => {
     app = await startTestApp({ now: '2026-11-20T12:00:00Z' });
   });
   afterAll(() => app.close());
+
+  /** The job that applies an event, while it has one. */
+  const eventJob = async (eventId: string) =>
+    (
+      await sql<{ id: string; attempts: number; last_error: string | null; payload: string[] }>`
+        select j.id, j.attempts, j.last_error, j.payload from graphile_worker._private_jobs j
+          join graphile_worker._private_tasks t on t.id = j.task_id
+         where t.identifier = 'apply-stripe-events' and j.payload::jsonb ? ${eventId}`.execute(app.db)
+    ).rows[0];
 
   /** The sandbox's events without delivering them, for tests that choose the order. */
   const state = () => app.stripe.sandbox.state;
@@ -203,7 +211,7 @@ describe('POST /webhooks/stripe', () => {
       expect(entries[0]).toMatchObject({ acknowledged: true, donor_name: 'Out Of Order' });
     });
 
-    it('when the refund lookup fails, then the event is recorded with a failure and a retry job, and the retry applies it once', async () => {
+    it('when the refund lookup fails, then the failure is recorded and its job retries the event later, exactly once', async () => {
       const d = await startDonation(app, { amount: 1100 });
       await app.stripe.pay(d.sessionId);
       app.stripe.failNext('/v1/refunds', 1, { method: 'GET' });
@@ -213,37 +221,56 @@ describe('POST /webhooks/stripe', () => {
 
       expect(await app.db.selectFrom('stripe_events').select('id').where('id', '=', eventId).execute()).toHaveLength(1);
       expect(await eventResult(app, eventId)).toBeUndefined();
-      const failures = await app.db.selectFrom('stripe_event_failures').selectAll().where('event_id', '=', eventId).execute();
-      expect(failures).toHaveLength(1);
-      const jobs = await sql<{ task_identifier: string; payload: { eventId: string } }>`
-        select t.identifier as task_identifier, j.payload from graphile_worker._private_jobs j
-        join graphile_worker._private_tasks t on t.id = j.task_id where j.key = ${`stripe-event:${eventId}`}`.execute(app.db);
-      expect(jobs.rows).toEqual([{ task_identifier: 'process-stripe-event', payload: { eventId } }]);
+      expect(await app.db.selectFrom('stripe_event_failures').selectAll().where('event_id', '=', eventId).execute()).toHaveLength(1);
+      // The same job, backing off, holding only this event.
+      const job = await eventJob(eventId);
+      expect(job).toMatchObject({ attempts: 1, payload: [eventId] });
+      expect(job!.last_error).toContain(`stripe event ${eventId} (charge.refunded)`);
       expect(await ledgerTotal(app, d.donationId)).toBe(1100);
 
-      const handlers = buildPaymentHandlers(app.deps);
-      expect(await retryStripeEvent(app.deps, handlers, eventId)).toMatchObject({ outcome: 'applied', duplicate: false });
-      expect(await retryStripeEvent(app.deps, handlers, eventId)).toMatchObject({ duplicate: true });
+      await sql`select graphile_worker.reschedule_jobs(array[${job!.id}]::bigint[], run_at => now())`.execute(app.db);
+      await waitFor(async () => (await eventResult(app, eventId)) !== undefined);
+      expect(await eventResult(app, eventId)).toMatchObject({ outcome: 'applied' });
       expect(await ledgerTotal(app, d.donationId)).toBe(700);
+      await app.drainStripeEvents();
+      expect(await eventJob(eventId)).toBeUndefined();
+      // Stripe delivers it again: recorded before, nothing more happens.
+      expect((await app.deliverWebhook(events[0]!)).body.outcome).toBe('duplicate');
+      expect((await ledgerOf(app, d.donationId)).filter((e) => e.kind === 'refund')).toHaveLength(1);
     });
 
-    it('when the handler fails, then the job worker applies the event later, exactly once', async () => {
-      const d = await startDonation(app, { amount: 1300 });
-      await app.stripe.pay(d.sessionId);
+    it('when one event of a job fails, then the others of that job are applied and only it is retried', async () => {
+      const paid = await startDonation(app, { amount: 1000 });
+      await app.stripe.pay(paid.sessionId);
+      const first = await startDonation(app, { amount: 700 });
+      const last = await startDonation(app, { amount: 800 });
+      const before = state().pay(first.sessionId, 'card').events[0]!;
+      const refunded = state().createRefund({ charge: state().chargeOf(paid.sessionId).id, amount: 250 }).events[0]!;
+      const after = state().pay(last.sessionId, 'card').events[0]!;
       app.stripe.failNext('/v1/refunds', 1, { method: 'GET' });
-      const { events } = await app.stripe.refund(d.sessionId);
-      const eventId = events[0]!.id;
-      expect(await eventResult(app, eventId)).toBeUndefined();
+      // As deliveries arriving together are: one statement, one job for the three.
+      const stored = await recordEvents(
+        app.db,
+        [before, refunded, after].map((e) => ({
+          id: e.id,
+          type: e.type,
+          created: new Date(e.created * 1000),
+          livemode: false,
+          apiVersion: Stripe.API_VERSION,
+          payload: JSON.stringify(e),
+          receivedAt: app.clock.now(),
+        })),
+      );
+      expect(stored).toHaveLength(3);
+      await app.drainStripeEvents();
 
-      const worker = await app.startWorker();
-      try {
-        await waitFor(async () => (await eventResult(app, eventId)) !== undefined);
-      } finally {
-        await worker.stop();
-      }
-      expect(await eventResult(app, eventId)).toMatchObject({ outcome: 'applied' });
-      expect(await ledgerTotal(app, d.donationId)).toBe(0);
-      expect((await ledgerOf(app, d.donationId)).filter((e) => e.kind === 'refund')).toHaveLength(1);
+      expect(await eventResult(app, before.id)).toMatchObject({ outcome: 'applied' });
+      expect(await eventResult(app, after.id)).toMatchObject({ outcome: 'applied' });
+      expect(await eventResult(app, refunded.id)).toBeUndefined();
+      expect(await ledgerTotal(app, first.donationId)).toBe(700);
+      expect(await ledgerTotal(app, last.donationId)).toBe(800);
+      expect(await ledgerTotal(app, paid.donationId)).toBe(1000);
+      expect(await eventJob(refunded.id)).toMatchObject({ attempts: 1, payload: [refunded.id] });
     });
   });
 

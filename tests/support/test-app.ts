@@ -10,20 +10,20 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { run as runWorker, type Runner } from 'graphile-worker';
+import type { Runner } from 'graphile-worker';
 import Stripe from 'stripe';
 import { inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { buildPaymentHandlers } from '../../src/composition.js';
 import type { AppDeps } from '../../src/deps.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/database.js';
 import { FixedClock } from '../../src/lib/clock.js';
-import { workerLogger } from '../../src/lib/jobs.js';
+import { startJobWorker, type JobWorker, type LivenessOptions } from '../../src/lib/job-worker.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics, jobMetricsEvents } from '../../src/lib/metrics.js';
 import { createStripeClient } from '../../src/payments/stripe-client.js';
-import { createStripeInbox } from '../../src/payments/stripe-inbox.js';
+import { waitForStripeEvents } from '../../src/payments/apply-stripe-events.js';
+import { paymentTasks } from '../../src/payments/payments.tasks.js';
 import { buildTaskList } from '../../src/tasks.js';
 import { startFakeStripe, type FakeStripe } from './fake-stripe.js';
 import { adminQuery, withDatabase } from '../../src/db/admin.js';
@@ -35,8 +35,13 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Where the clock stands; defaults to the real time now. */
   now?: Date | string;
-  /** Run the graphile-worker job runner beside the app (emails, retries, schedules). */
+  /**
+   * Run the whole graphile-worker job runner beside the app (emails, schedules, ...).
+   * Without it, a runner of the payments tasks only still applies webhook events, as in production.
+   */
   worker?: boolean;
+  /** The job workers' heartbeat and dead-instance take-over (short in the tests that kill an instance). */
+  liveness?: LivenessOptions;
   /** The base URL of another Stripe-compatible server; by default a fake Stripe (tests/support/fake-stripe.ts) is started for the app. */
   stripeApiBase?: string;
 }
@@ -63,10 +68,10 @@ export interface TestApp {
   request(method: string, urlPath: string, options?: RequestOptions): Promise<TestResponse>;
   /**
    * Delivers `event` to POST /webhooks/stripe, signed as Stripe would sign it (or with `signature`),
-   * and resolves once the app has applied what it recorded (drainStripeEvents).
+   * and resolves once the job worker has applied what it recorded (drainStripeEvents).
    */
   deliverWebhook(event: object, options?: { signature?: string | null; timestamp?: number }): Promise<TestResponse>;
-  /** Resolves when every recorded Stripe event has been applied (or failed into its retry job). */
+  /** Resolves when every recorded Stripe event has been applied (or failed into a retry, backing off). */
   drainStripeEvents(): Promise<void>;
   startWorker(): Promise<Runner>;
   close(): Promise<void>;
@@ -157,30 +162,31 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     stripeWebhookSecret: TEST_WEBHOOK_SECRET,
     metrics: createMetrics(),
   };
-  // Applies recorded events as the service does (no polling: every delivery below drains it instead).
-  const stripeInbox = (deps.stripeInbox = createStripeInbox(deps, buildPaymentHandlers(deps)));
   const app = buildApp(deps);
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // The fake Stripe's deliveries resolve once the app has applied them, so tests assert right after.
-  fakeStripe.setWebhook(`${url}/webhooks/stripe`, undefined, () => stripeInbox.drain());
+  fakeStripe.setWebhook(`${url}/webhooks/stripe`, undefined, () => waitForStripeEvents(deps));
 
-  const runners: Runner[] = [];
-  const startWorker = async () => {
-    const runner = await runWorker({
-      pgPool: handle.pool,
-      taskList: buildTaskList(deps),
+  const workers: JobWorker[] = [];
+  const startJobs = async (taskList: ReturnType<typeof buildTaskList>) => {
+    const worker = await startJobWorker({
+      pool: handle.pool,
+      db: handle.db,
+      taskList,
       concurrency: 2,
-      noHandleSignals: true,
       pollInterval: 100,
       events: jobMetricsEvents(deps.metrics),
-      logger: workerLogger(logger.child({ component: 'worker' })),
+      logger: logger.child({ component: 'worker' }),
+      ...(options.liveness ? { liveness: options.liveness } : {}),
     });
-    runners.push(runner);
-    return runner;
+    workers.push(worker);
+    return worker.runner;
   };
+  const startWorker = () => startJobs(buildTaskList(deps));
   if (options.worker) await startWorker();
+  else await startJobs(paymentTasks(deps));
 
   const request = (method: string, urlPath: string, opts: RequestOptions = {}) => requestTo(url, method, urlPath, opts);
 
@@ -191,7 +197,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       body: payload,
       headers: { 'content-type': 'application/json', ...(signature === null ? {} : { 'stripe-signature': signature }) },
     });
-    await stripeInbox.drain();
+    await waitForStripeEvents(deps);
     return res;
   };
 
@@ -208,12 +214,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     dataDir,
     request,
     deliverWebhook,
-    drainStripeEvents: () => stripeInbox.drain(),
+    drainStripeEvents: () => waitForStripeEvents(deps),
     startWorker,
     async close() {
       // A test may have stopped its worker already (to play a crash); stopping again is a no-op.
-      await Promise.all(runners.map((r) => r.stop().catch(() => undefined)));
-      await stripeInbox.stop();
+      await Promise.all(workers.map((w) => w.stop().catch(() => undefined)));
       await fakeStripe.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,7 +1,7 @@
 /**
  * startTwoInstances(): the service scaled out as in production, two app
- * instances (each its own pool, webhook inbox, metrics and, when asked, job
- * worker) over ONE test database, behind a round-robin proxy as nginx would
+ * instances (each its own pool, metrics, and job worker: the payments tasks
+ * always, every task when asked) over ONE test database, behind a round-robin proxy as nginx would
  * put them. The result is a TestApp whose `request` and `deliverWebhook`
  * alternate between the instances, and whose fake Stripe delivers to the proxy,
  * so any acceptance scenario written for one app runs unchanged against two.
@@ -16,14 +16,15 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { run as runWorker, type Runner, type WorkerEvents } from 'graphile-worker';
 import { buildApp } from '../../src/app.js';
-import { buildPaymentHandlers } from '../../src/composition.js';
 import { connectDatabase } from '../../src/db/database.js';
 import type { AppDeps } from '../../src/deps.js';
+import { startJobWorker, type JobWorker } from '../../src/lib/job-worker.js';
 import { workerLogger } from '../../src/lib/jobs.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics, jobMetricsEvents } from '../../src/lib/metrics.js';
 import { createStripeClient } from '../../src/payments/stripe-client.js';
-import { createStripeInbox } from '../../src/payments/stripe-inbox.js';
+import { waitForStripeEvents } from '../../src/payments/apply-stripe-events.js';
+import { paymentTasks } from '../../src/payments/payments.tasks.js';
 import { buildTaskList } from '../../src/tasks.js';
 import { requestTo, signWebhook, startTestApp, type LogLine, type RequestOptions, type TestApp, type TestAppOptions, type TestResponse } from './test-app.js';
 
@@ -159,7 +160,6 @@ async function startSecondInstance(first: TestApp, options: TestAppOptions): Pro
     stripeWebhookSecret: first.deps.stripeWebhookSecret,
     metrics: createMetrics(),
   };
-  const inbox = (deps.stripeInbox = createStripeInbox(deps, buildPaymentHandlers(deps)));
   const server = buildApp(deps).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -171,6 +171,16 @@ async function startSecondInstance(first: TestApp, options: TestAppOptions): Pro
     return runner;
   };
   if (options.worker) await startWorker();
+  // As in production, this instance applies webhook events whether or not it runs the other jobs.
+  const eventsWorker: JobWorker = await startJobWorker({
+    pool: handle.pool,
+    db: handle.db,
+    taskList: paymentTasks(deps),
+    concurrency: 2,
+    pollInterval: 100,
+    logger: deps.logger.child({ component: 'worker' }),
+    ...(options.liveness ? { liveness: options.liveness } : {}),
+  });
 
   const instance: Instance = {
     url,
@@ -178,14 +188,14 @@ async function startSecondInstance(first: TestApp, options: TestAppOptions): Pro
     logs,
     request: (method, urlPath, opts) => requestTo(url, method, urlPath, opts),
     postWebhook: (event) => postSigned(url, event),
-    drainStripeEvents: () => inbox.drain(),
+    drainStripeEvents: () => waitForStripeEvents(deps),
     startWorker,
   };
   return {
     instance,
     async close() {
       await Promise.all(runners.map((r) => r.stop().catch(() => undefined)));
-      await inbox.stop();
+      await eventsWorker.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await handle.close();
