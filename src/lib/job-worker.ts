@@ -17,7 +17,8 @@
 import os from 'node:os';
 import { EventEmitter } from 'node:events';
 import { run as runWorker, type Runner, type TaskList, type WorkerEvents } from 'graphile-worker';
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { Database } from '../db/database.js';
 import type pg from 'pg';
 import { workerLogger } from './jobs.js';
 import type { Logger } from './logger.js';
@@ -31,7 +32,7 @@ export interface LivenessOptions {
 
 export interface JobWorkerOptions {
   pool: pg.Pool;
-  db: Kysely<any>;
+  db: Database;
   taskList: TaskList;
   crontab?: string;
   concurrency: number;
@@ -106,14 +107,14 @@ export async function startJobWorker(options: JobWorkerOptions): Promise<JobWork
   };
 }
 
-async function announce(db: Kysely<any>, workerId: string, instance: string): Promise<void> {
+async function announce(db: Database, workerId: string, instance: string): Promise<void> {
   await sql`
     insert into worker_heartbeats (worker_id, instance, beat_at) values (${workerId}, ${instance}, now())
     on conflict (worker_id) do update set beat_at = now()`.execute(db);
 }
 
 /** Unlocks the jobs (and named queues) of workers silent for `deadAfterMs`; returns their ids. */
-async function unlockSilentWorkers(db: Kysely<any>, deadAfterMs: number): Promise<string[]> {
+async function unlockSilentWorkers(db: Database, deadAfterMs: number): Promise<string[]> {
   const { rows } = await sql<{ ids: string[] }>`
     with dead as (
       delete from worker_heartbeats where beat_at < now() - make_interval(secs => ${deadAfterMs / 1000}) returning worker_id

@@ -104,7 +104,7 @@ export class EventAppliers {
   /** The prepare step of the event's applier (outside any transaction); an unhandled type applies as 'ignored'. */
   async prepare(ctx: PrepareContext, event: Stripe.Event): Promise<PreparedEvent> {
     const preparer = this.byType.get(event.type);
-    if (!preparer) return { event, apply: async () => ignored(`event type ${event.type} is not handled`) };
+    if (!preparer) return { event, apply: () => Promise.resolve(ignored(`event type ${event.type} is not handled`)) };
     return preparer(ctx, event);
   }
 }

@@ -52,7 +52,7 @@ describe('applying recorded Stripe events', () => {
         expect(await recordEvents(trx, [rowOf(events[0]!)])).toEqual([]);
         throw new Error('roll back');
       })
-      .catch((err: Error) => expect(err.message).toBe('roll back'));
+      .catch((err: unknown) => expect((err as Error).message).toBe('roll back'));
     // Rolled back: neither the events nor their job exist.
     expect(await app.db.selectFrom('stripe_events').select('id').where('id', 'in', events.map((e) => e.id)).execute()).toEqual([]);
     expect(await jobsNaming(events[0]!.id)).toEqual([]);

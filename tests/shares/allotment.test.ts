@@ -353,7 +353,8 @@ describe('a payment that can no longer be honoured', () => {
       expect.objectContaining({ payload: { applicationId: late.id, paymentIntentId: refused.payment_intent_id } }),
     ]);
 
-    await app.startWorker();
+    // This test's own worker: stopped at its end, so the next tests see their jobs waiting.
+    const worker = await app.startWorker();
     const refundCall = await eventually(async () => {
       const call = app.stripe.requestsTo('/v1/refunds', 'POST').find((r) => r.params.payment_intent === refused.payment_intent_id);
       expect(call).toBeDefined();
@@ -383,6 +384,7 @@ describe('a payment that can no longer be honoured', () => {
     expect((await memberByEmail(app, email))!.shares_held).toBe(99_900);
     expect(await transactionsOf(app, member.id)).toHaveLength(1);
     expect(app.stripe.requestsTo('/v1/refunds', 'POST').filter((r) => r.params.payment_intent === refused.payment_intent_id)).toHaveLength(1);
+    await worker.stop();
   });
 
   it('when the member the shares were for has ceased meanwhile, then the payment is refused for a refund', async () => {
