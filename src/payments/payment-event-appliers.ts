@@ -58,8 +58,9 @@ async function sessionCompleted(ctx: ApplyContext, event: StripeEventOf<'checkou
   const handler = handlerFor(ctx, checkout);
   const hc = handlerContext(ctx, checkout, event);
   if (session.payment_status === 'paid' || session.payment_status === 'no_payment_required') {
-    await handler.onPaid(hc, paymentFromSession(ctx, checkout, session, event));
-    return applied(`${checkout.purpose} ${checkout.record_id} paid`);
+    // The handler says what really happened when the money was not simply taken (refused, refunded).
+    const outcome = await handler.onPaid(hc, paymentFromSession(ctx, checkout, session, event));
+    return applied(typeof outcome === 'string' ? outcome : `${checkout.purpose} ${checkout.record_id} paid`);
   }
   // 'unpaid' on a completed session: a Bacs Direct Debit was submitted, money not yet confirmed.
   await handler.onProcessing?.(hc);
@@ -75,8 +76,8 @@ async function asyncPaymentSucceeded(ctx: ApplyContext, event: StripeEventOf<'ch
     customerId: idOf(session.customer),
   });
   if (!checkout) return ignored(`checkout session ${session.id} was not created by this service`);
-  await handlerFor(ctx, checkout).onPaid(handlerContext(ctx, checkout, event), paymentFromSession(ctx, checkout, session, event));
-  return applied(`${checkout.purpose} ${checkout.record_id} paid (async)`);
+  const outcome = await handlerFor(ctx, checkout).onPaid(handlerContext(ctx, checkout, event), paymentFromSession(ctx, checkout, session, event));
+  return applied(typeof outcome === 'string' ? `${outcome} (async)` : `${checkout.purpose} ${checkout.record_id} paid (async)`);
 }
 
 async function sessionFailed(

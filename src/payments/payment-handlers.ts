@@ -54,11 +54,11 @@ export interface PaymentHandlerContext {
 
 export interface PaymentHandler {
   /**
-   * Money is confirmed (card paid, or Bacs Direct Debit succeeded). Returns what really
-   * happened when that is not simply "paid" (a refused and refunded payment, say): it
-   * becomes the event's recorded note.
+   * Money is confirmed (card paid, or Bacs Direct Debit succeeded). May resolve to a string
+   * saying what really happened when that is not simply "paid" (a refused and refunded
+   * payment, say): it becomes the event's recorded note. Anything else means "paid".
    */
-  onPaid(ctx: PaymentHandlerContext, payment: PaidPayment): Promise<string | void>;
+  onPaid(ctx: PaymentHandlerContext, payment: PaidPayment): Promise<unknown>;
   /** A Bacs Direct Debit is submitted: money not yet confirmed. */
   onProcessing?(ctx: PaymentHandlerContext): Promise<void>;
   /** The payment will not arrive (Bacs failed) or the session expired unpaid. */

@@ -75,10 +75,10 @@ describe('share applications by someone not signed in as the address', () => {
     expect((await memberByEmail(app, member))!.shares_held).toBe(99_900);
 
     await app.startWorker();
-    const call = await eventually(async () => {
+    const call = await eventually(() => {
       const found = app.stripe.requestsTo('/v1/refunds', 'POST').find((r) => r.params.payment_intent === refused.payment_intent_id);
       expect(found).toBeDefined();
-      return found!;
+      return Promise.resolve(found!);
     });
     // No amount: Stripe refunds the whole payment.
     expect(call.params.amount).toBeUndefined();
