@@ -338,7 +338,7 @@ register: shares held        ${sharesHeld} (expected ${expected.sharesTotal}; ${
 allotments not matching      ${state.wrongAllotments.length} of ${applicationIds.length}; members not matching ${wrongMembers.length} of ${expected.sharesByEmail.size}
 emails sent                  ${sentIds.length} (unsent at the end ${unsent}; never arrived ${neverArrived.length}; arrived twice with the same Message-ID ${twice}; arrived but not recorded as sent ${strangers.length})
 emails all sent after        ${mailsSettledAt}
-time                         ${elapsed()}
+time                         ${elapsed()} (the issue's budget: 300 s on a 2-core machine of its own)
 `);
 
     if (state.wrongGifts.length > 0) failures.push(`${state.wrongGifts.length} donations' ledger net differs from Stripe, e.g. ${state.wrongGifts.slice(0, 3).map((id) => `${id}: ${state.net.get(id) ?? 0} vs ${expected.donationNet.get(id)}`).join(', ')}`);
