@@ -5,6 +5,7 @@
  */
 import { Logger as WorkerLogger } from 'graphile-worker';
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import type { Executor } from '../db/database.js';
 import type { Logger } from './logger.js';
 
 export interface AddJobOptions {
@@ -63,7 +64,7 @@ export interface JobQueueFigures {
 }
 
 /** The graphile-worker queue per task, for GET /metrics (one query over the jobs view). */
-export async function jobQueueFigures(db: Kysely<any>): Promise<JobQueueFigures[]> {
+export async function jobQueueFigures(db: Executor): Promise<JobQueueFigures[]> {
   const { rows } = await sql<JobQueueFigures>`
     select task_identifier as task,
            count(*) filter (where locked_at is null and run_at <= now() and attempts < max_attempts)::int8 as ready,

@@ -85,7 +85,7 @@ export function httpMetrics(metrics: Metrics): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     res.once('finish', () => {
-      const route = req.route?.path;
+      const route = (req.route as { path?: unknown } | undefined)?.path;
       const labels = {
         method: req.method,
         route: typeof route === 'string' ? `${req.baseUrl}${route}` : 'unmatched',

@@ -159,7 +159,7 @@ export interface ExpectedBooks {
 /** What Stripe holds at the end, turned into what our books must say. */
 export function expectedBooks(stripe: FakeStripe, month: Month): ExpectedBooks {
   const state = stripe.sandbox.state;
-  const disputesByCharge = new Map([...state.disputes.values()].map((d) => [String(d.charge), d]));
+  const disputesByCharge = new Map([...state.disputes.values()].map((d) => [typeof d.charge === 'string' ? d.charge : d.charge.id, d]));
   const donationNet = new Map<string, number>();
   const applicationShares = new Map<string, number>();
   const sharesByEmail = new Map<string, number>();

@@ -68,8 +68,8 @@ export class Instance {
   async start(): Promise<void> {
     const child = spawn(process.execPath, ['dist/src/server.js'], { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
-    child.stdout!.pipe(this.log, { end: false });
-    child.stderr!.pipe(this.log, { end: false });
+    child.stdout.pipe(this.log, { end: false });
+    child.stderr.pipe(this.log, { end: false });
     const exited = new Promise<never>((_, reject) => child.once('exit', (code, signal) => reject(new Error(`${this.name} exited (${code ?? signal}) while starting; see its log`))));
     exited.catch(() => undefined);
     const deadline = Date.now() + 60_000;

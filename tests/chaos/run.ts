@@ -165,10 +165,11 @@ async function deliverWithChaos(month: Month, instances: Instance[], database: C
   const triggers = new Map<number, () => Promise<void>>([
     [
       at(0.25),
-      async () => {
+      () => {
         figures.kills++;
         say('SIGKILL instance-b');
         instances[1]!.kill();
+        return Promise.resolve();
       },
     ],
     [
