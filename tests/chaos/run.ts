@@ -265,12 +265,21 @@ async function verify(month: Month, stripe: Awaited<ReturnType<typeof startFakeS
       return { net, shares, wrongGifts, wrongAllotments };
     };
 
-    // Settled: the books match, or they stop changing for long enough to say they never will.
-    const settleBy = Date.now() + 150_000;
+    // Settled: the books match. A backlog (events whose job backed off while PostgreSQL was
+    // away) may take a while; the run waits as long as the books keep moving, and gives up
+    // after 60 s without any change, or 240 s in all.
+    const unapplied = async () =>
+      Number((await db.query<{ n: string }>('select count(*)::int8 as n from stripe_events e where not exists (select 1 from stripe_event_results r where r.event_id = e.id)')).rows[0]!.n);
+    const settleBy = Date.now() + 240_000;
     let state = await books();
-    while ((state.wrongGifts.length > 0 || state.wrongAllotments.length > 0) && Date.now() < settleBy) {
+    let left = await unapplied();
+    let movedAt = Date.now();
+    while ((state.wrongGifts.length > 0 || state.wrongAllotments.length > 0 || left > 0) && Date.now() < settleBy && Date.now() - movedAt < 60_000) {
       await sleep(1000);
+      const before = `${state.wrongGifts.length}/${state.wrongAllotments.length}/${left}`;
       state = await books();
+      left = await unapplied();
+      if (`${state.wrongGifts.length}/${state.wrongAllotments.length}/${left}` !== before) movedAt = Date.now();
     }
     say(`books settled ${state.wrongGifts.length + state.wrongAllotments.length === 0 ? '' : 'NOT '}(${elapsed()})`);
 
