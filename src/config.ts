@@ -19,6 +19,12 @@ const penceFromEnv = z.coerce
   .positive('must be more than zero')
   .refine(Number.isSafeInteger, 'is too large');
 
+/** Comma-separated amounts in pence: "500,1000,2000". */
+const penceList = z
+  .string()
+  .transform((s) => s.split(',').map((p) => p.trim()).filter((p) => p !== ''))
+  .pipe(z.array(z.string().regex(/^\d{1,12}$/, 'must be whole numbers of pence').transform(Number).refine((n) => n > 0, 'must be more than zero')).min(1).max(6));
+
 const wholeNumberFromEnv = z.coerce
   .number({ error: 'must be a whole number' })
   .int('must be a whole number')
@@ -133,6 +139,11 @@ const envSchema = z.object({
   MAX_HOLDING: penceFromEnv.default(10_000_000),
   MIN_AGE: wholeNumberFromEnv.default(16),
   WITHDRAWAL_NOTICE_DAYS: wholeNumberFromEnv.default(90),
+  SUPPORTER_MIN_MONTHLY: penceFromEnv.default(300),
+  SUPPORTER_MIN_YEARLY: penceFromEnv.default(3000),
+  SUPPORTER_MAX: penceFromEnv.default(100_000),
+  SUPPORTER_SUGGESTED_MONTHLY: penceList.default([500, 1000, 2000]),
+  SUPPORTER_SUGGESTED_YEARLY: penceList.default([5000, 10000, 20000]),
 });
 
 export type Config = Readonly<ReturnType<typeof toConfig>>;
@@ -194,6 +205,11 @@ function toConfig(e: z.infer<typeof envSchema>) {
       supporterPaymentsCount: e.SUPPORTER_PAYMENTS_COUNT_TOWARD_FUND,
     },
     donations: { min: e.DONATION_MIN, max: e.DONATION_MAX },
+    supporters: {
+      min: { month: e.SUPPORTER_MIN_MONTHLY, year: e.SUPPORTER_MIN_YEARLY },
+      max: e.SUPPORTER_MAX,
+      suggested: { month: e.SUPPORTER_SUGGESTED_MONTHLY, year: e.SUPPORTER_SUGGESTED_YEARLY },
+    },
     shares: {
       price: e.SHARE_PRICE,
       minShares: e.MIN_SHARES,

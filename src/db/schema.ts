@@ -236,6 +236,65 @@ export interface WorkerHeartbeatsTable {
   beat_at: DefaultTimestamp;
 }
 
+// ---- supporters -----------------------------------------------------------
+
+export type SupporterStatus = 'incomplete' | 'incomplete_expired' | 'trialing' | 'active' | 'past_due' | 'unpaid' | 'paused' | 'canceled';
+export type SupporterInterval = 'month' | 'year';
+
+/** A change asked of Stripe, shown as pending until its webhook confirms it. */
+export interface SupporterPendingChange {
+  amount?: number;
+  interval?: SupporterInterval;
+  pause?: boolean;
+  cancel?: boolean;
+  /** ISO instant the change was asked for. */
+  requestedAt: string;
+}
+
+export interface SupportersTable {
+  id: Generated<string>;
+  person_id: string;
+  email: string;
+  name: string | null;
+  acknowledge: Generated<boolean>;
+  amount: number;
+  currency: string;
+  interval: SupporterInterval;
+  status: Generated<SupporterStatus>;
+  stripe_subscription_id: string | null;
+  stripe_customer_id: string | null;
+  stripe_item_id: string | null;
+  stripe_product_id: string | null;
+  current_period_end: Timestamp | null;
+  cancel_at_period_end: Generated<boolean>;
+  paused: Generated<boolean>;
+  state_at: Timestamp | null;
+  pending_change: ColumnType<SupporterPendingChange | null, string | null | undefined, string | null>;
+  change_count: Generated<number>;
+  started_at: Timestamp | null;
+  ended_at: Timestamp | null;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+}
+
+/** The further PaymentIntents of a checkout: each paid invoice of a subscription. */
+export interface CheckoutPaymentsTable {
+  payment_intent_id: string;
+  checkout_id: string;
+  invoice_id: string;
+  charge_id: string | null;
+  amount: number;
+  currency: string;
+  paid_at: Timestamp;
+}
+
+export interface SignedLinkUsesTable {
+  jti: string;
+  subject_id: string;
+  action: string;
+  used_at: Timestamp;
+}
+
 // ---- shares and membership ------------------------------------------------
 
 export type ApplicantKind = 'person' | 'organisation';
@@ -389,6 +448,9 @@ export interface DB {
   share_payment_returns: SharePaymentReturnsTable;
   share_withdrawals: ShareWithdrawalsTable;
   reconciliation_runs: ReconciliationRunsTable;
+  supporters: SupportersTable;
+  checkout_payments: CheckoutPaymentsTable;
+  signed_link_uses: SignedLinkUsesTable;
 }
 
 export type Campaign = Selectable<CampaignsTable>;
@@ -405,3 +467,5 @@ export type ShareTransaction = Selectable<ShareTransactionsTable>;
 export type SharePaymentReturn = Selectable<SharePaymentReturnsTable>;
 export type ShareWithdrawal = Selectable<ShareWithdrawalsTable>;
 export type ReconciliationRun = Selectable<ReconciliationRunsTable>;
+export type Supporter = Selectable<SupportersTable>;
+export type CheckoutPayment = Selectable<CheckoutPaymentsTable>;

@@ -64,13 +64,50 @@ export function findCheckoutByStripeSessionId(
   return (options.forUpdate ? query.forUpdate() : query).executeTakeFirst();
 }
 
+/**
+ * The checkout a PaymentIntent paid: its own (one-off payments), or the one whose further
+ * payments it is among (a subscription's invoices, in checkout_payments).
+ */
 export function findCheckoutByPaymentIntentId(
   db: Executor,
   paymentIntentId: string,
   options: { forUpdate?: boolean } = {},
 ): Promise<CheckoutSession | undefined> {
-  const query = db.selectFrom('checkout_sessions').selectAll().where('payment_intent_id', '=', paymentIntentId);
+  const query = db
+    .selectFrom('checkout_sessions')
+    .selectAll()
+    .where((eb) =>
+      eb.or([
+        eb('payment_intent_id', '=', paymentIntentId),
+        eb('id', '=', eb.selectFrom('checkout_payments').select('checkout_id').where('payment_intent_id', '=', paymentIntentId)),
+      ]),
+    );
   return (options.forUpdate ? query.forUpdate() : query).executeTakeFirst();
+}
+
+/** Records a further payment of a checkout (a paid invoice); the first record per invoice stands. */
+export async function recordCheckoutPayment(
+  db: Executor,
+  p: { paymentIntentId: string; checkoutId: string; invoiceId: string; chargeId: string | null; amount: number; currency: string; paidAt: Date },
+): Promise<void> {
+  await db
+    .insertInto('checkout_payments')
+    .values({
+      payment_intent_id: p.paymentIntentId,
+      checkout_id: p.checkoutId,
+      invoice_id: p.invoiceId,
+      charge_id: p.chargeId,
+      amount: p.amount,
+      currency: p.currency,
+      paid_at: p.paidAt,
+    })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}
+
+/** The invoice a PaymentIntent paid, when it is one of a checkout's further payments. */
+export function findCheckoutPaymentByIntent(db: Executor, paymentIntentId: string) {
+  return db.selectFrom('checkout_payments').selectAll().where('payment_intent_id', '=', paymentIntentId).executeTakeFirst();
 }
 
 export function findCheckoutByRecord(db: Executor, purpose: CheckoutPurpose, recordId: string): Promise<CheckoutSession | undefined> {

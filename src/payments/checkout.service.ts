@@ -9,10 +9,15 @@ import type { AppDeps } from '../deps.js';
 import type { CheckoutPurpose, CheckoutSession } from '../db/schema.js';
 import { AppError } from '../lib/errors.js';
 import { paymentProviderError, type PaymentProviderErrorCode } from './stripe-errors.js';
+import type { Executor } from '../db/database.js';
 import {
+  findCheckoutById,
+  findCheckoutByRecord,
   findCheckoutByStripeSessionId,
+  findCheckoutPaymentByIntent,
   insertOrFindCheckout,
   markCheckoutOpen,
+  recordCheckoutPayment,
 } from './checkout.repository.js';
 
 export type { CheckoutPurpose };
@@ -22,7 +27,9 @@ export type CheckoutErrorCode = PaymentProviderErrorCode | 'checkout_closed';
 export interface CheckoutRequest {
   purpose: CheckoutPurpose;
   recordId: string;
-  mode: 'payment';
+  /** 'subscription': Stripe Billing charges `amount` every `recurring.interval` (supporters). */
+  mode: 'payment' | 'subscription';
+  recurring?: { interval: 'month' | 'year' };
   amount: number;
   currency: string;
   lineItems: { name: string; quantity: number; unitAmount: number }[];
@@ -91,16 +98,31 @@ function checkoutSessionParams(deps: AppDeps, checkoutId: string, request: Check
   const cancelPath = request.cancelPath ?? '/checkout/cancelled';
   // Stripe fills in {CHECKOUT_SESSION_ID}; it must stay unencoded.
   const successUrl = `${base}${successPath}${successPath.includes('?') ? '&' : '?'}session_id={CHECKOUT_SESSION_ID}`;
+  const lineItems = request.lineItems.map((item) => ({
+    quantity: item.quantity,
+    price_data: {
+      currency: request.currency.toLowerCase(),
+      unit_amount: item.unitAmount,
+      product_data: { name: item.name },
+      ...(request.mode === 'subscription' && request.recurring ? { recurring: { interval: request.recurring.interval } } : {}),
+    },
+  }));
+  if (request.mode === 'subscription') {
+    return {
+      mode: 'subscription',
+      line_items: lineItems,
+      customer_email: request.customerEmail,
+      client_reference_id: request.recordId,
+      metadata,
+      // Copied onto the subscription (and so onto each invoice's parent.subscription_details): its events lead back to us.
+      subscription_data: { metadata },
+      success_url: successUrl,
+      cancel_url: `${base}${cancelPath}`,
+    };
+  }
   return {
     mode: 'payment',
-    line_items: request.lineItems.map((item) => ({
-      quantity: item.quantity,
-      price_data: {
-        currency: request.currency.toLowerCase(),
-        unit_amount: item.unitAmount,
-        product_data: { name: item.name },
-      },
-    })),
+    line_items: lineItems,
     customer_email: request.customerEmail,
     client_reference_id: request.recordId,
     metadata,
@@ -114,6 +136,7 @@ function checkoutSessionParams(deps: AppDeps, checkoutId: string, request: Check
 
 function assertConsistent(request: CheckoutRequest): void {
   const sum = request.lineItems.reduce((total, item) => total + item.quantity * item.unitAmount, 0);
+  if (request.mode === 'subscription' && !request.recurring) throw new Error(`subscription checkout for ${request.recordId} needs an interval`);
   if (request.lineItems.length === 0 || sum !== request.amount || !Number.isSafeInteger(request.amount) || request.amount <= 0) {
     throw new Error(`checkout for ${request.purpose} ${request.recordId}: line items (${sum}) do not add up to the amount (${request.amount})`);
   }
@@ -138,4 +161,41 @@ export async function checkoutReturnState(deps: AppDeps, sessionId: string | und
           ? 'expired'
           : 'confirming';
   return { state, purpose: checkout.purpose };
+}
+
+// ---- for components whose checkouts lead to more payments (supporters) --------------
+
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Our checkout that `metadata` (as we gave it to Stripe: on a subscription, an invoice's
+ * parent.subscription_details) names, only if every id in it agrees with our row and its purpose.
+ */
+export async function findCheckoutFromMetadata(db: Executor, purpose: CheckoutPurpose, metadata: Record<string, string> | null | undefined): Promise<CheckoutSession | undefined> {
+  const checkoutId = metadata?.checkout_id;
+  if (!checkoutId || !UUID_SHAPE.test(checkoutId) || metadata.purpose !== purpose) return undefined;
+  const checkout = await findCheckoutById(db, checkoutId);
+  if (!checkout || checkout.purpose !== purpose || checkout.record_id !== metadata.record_id) return undefined;
+  return checkout;
+}
+
+/** The checkout of one of our records (e.g. a supporter's subscription checkout). */
+export function findCheckoutOfRecord(db: Executor, purpose: CheckoutPurpose, recordId: string): Promise<CheckoutSession | undefined> {
+  return findCheckoutByRecord(db, purpose, recordId);
+}
+
+/**
+ * Makes a further payment of a checkout (a subscription's paid invoice) findable by its
+ * PaymentIntent, so charge.refunded and charge.dispute.* reach the checkout's handler.
+ */
+export function recordFurtherPayment(
+  db: Executor,
+  p: { paymentIntentId: string; checkoutId: string; invoiceId: string; chargeId: string | null; amount: number; currency: string; paidAt: Date },
+): Promise<void> {
+  return recordCheckoutPayment(db, p);
+}
+
+/** The invoice a PaymentIntent paid, when it is a further payment of one of our checkouts. */
+export async function invoiceOfPaymentIntent(db: Executor, paymentIntentId: string): Promise<string | undefined> {
+  return (await findCheckoutPaymentByIntent(db, paymentIntentId))?.invoice_id;
 }

@@ -66,6 +66,27 @@ export class SandboxApi {
         return refund;
       }),
     );
+    // Billing: subscriptions, their invoices, the Customer Portal (sandbox-billing.ts).
+    router.get('/v1/subscriptions/:id', this.handle((_p, req) => this.state.billing.getSubscription(String(req.params.id))));
+    router.post(
+      '/v1/subscriptions/:id',
+      this.handle((p, req) => {
+        const { subscription, events } = this.state.billing.update(String(req.params.id), p);
+        this.deliverLater(events);
+        return subscription;
+      }),
+    );
+    router.delete(
+      '/v1/subscriptions/:id',
+      this.handle((_p, req) => {
+        const { events } = this.state.billing.cancelNow(String(req.params.id), 'cancellation_requested');
+        this.deliverLater(events);
+        return this.state.billing.getSubscription(String(req.params.id));
+      }),
+    );
+    router.get('/v1/invoices/:id', this.handle((_p, req) => this.state.billing.getInvoice(String(req.params.id))));
+    router.get('/v1/invoice_payments', this.handle((p) => this.state.billing.listInvoicePayments(optional(p.invoice))));
+    router.post('/v1/billing_portal/sessions', this.handle((p) => this.state.billing.createPortalSession(p)));
     router.get('/v1/charges/:id', this.handle((_p, req) => this.state.getCharge(String(req.params.id))));
     router.get('/v1/payment_intents/:id', this.handle((_p, req) => this.state.getPaymentIntent(String(req.params.id))));
 

@@ -76,7 +76,77 @@ export function sandboxPagesRouter(state: SandboxState, options: { basePath: str
       const disputes = charge ? [...state.disputes.values()].filter((d) => d.charge === charge.id) : [];
       return { session, charge, disputes, description: state.lineItems.get(session.id)?.[0]?.name ?? '' };
     });
-    await render(res, 'dashboard', { sessions, deliveries: state.deliveries.slice(-20).reverse() });
+    const subscriptions = [...state.billing.subscriptions.values()].reverse().map((subscription) => ({
+      subscription,
+      item: subscription.items.data[0],
+      failsNext: state.billing.failNext.has(subscription.id),
+      email: state.billing.customers.get(subscription.customer)?.email ?? '',
+    }));
+    await render(res, 'dashboard', { sessions, subscriptions, deliveries: state.deliveries.slice(-20).reverse() });
+  });
+
+  // ---- subscriptions: what Stripe's side does over a subscription's life ----------------
+
+  router.post('/subscriptions/:id/renew', async (req, res) => {
+    await state.deliver(state.billing.renew(req.params.id).events);
+    res.redirect(303, base);
+  });
+
+  router.post('/subscriptions/:id/fail-next', async (req, res) => {
+    state.billing.getSubscription(req.params.id);
+    state.billing.failNext.add(req.params.id);
+    res.redirect(303, base);
+  });
+
+  router.post('/subscriptions/:id/recover', async (req, res) => {
+    await state.deliver(state.billing.recover(req.params.id).events);
+    res.redirect(303, base);
+  });
+
+  router.post('/subscriptions/:id/cancel', async (req, res) => {
+    await state.deliver(state.billing.cancelNow(req.params.id).events);
+    res.redirect(303, base);
+  });
+
+  router.post('/invoices/:id/refund', async (req, res) => {
+    const { events } = state.createRefund({ charge: state.billing.chargeOfInvoice(req.params.id) });
+    await state.deliver(events);
+    res.redirect(303, base);
+  });
+
+  // The hosted invoice page a failed-payment email links to: pay it with a (new) card.
+  router.get('/invoices/:id', async (req, res) => {
+    const invoice = state.billing.getInvoice(req.params.id);
+    await render(res, 'invoice', { invoice });
+  });
+
+  router.post('/invoices/:id/pay', async (req, res) => {
+    const invoice = state.billing.getInvoice(req.params.id);
+    if (invoice.status === 'open') await state.deliver(state.billing.recover(invoice.parent.subscription_details.subscription).events);
+    res.redirect(303, `${base}/invoices/${invoice.id}`);
+  });
+
+  // The Customer Portal: the subscription, its invoices, cancel at the period's end, and back.
+  router.get('/portal/:id', async (req, res) => {
+    const session = state.billing.portalSessions.get(req.params.id);
+    if (!session) throw new SandboxApiError(404, 'invalid_request_error', 'This portal session does not exist (the sandbox forgets them when it restarts).');
+    const subscriptions = state.billing.subscriptionsOfCustomer(session.customer).map((subscription) => ({
+      subscription,
+      item: subscription.items.data[0],
+      invoices: [...state.billing.invoices.values()].filter((i) => i.parent.subscription_details.subscription === subscription.id).reverse(),
+    }));
+    await render(res, 'portal', { session, subscriptions });
+  });
+
+  router.post('/portal/:id/subscriptions/:sub/cancel', async (req, res) => {
+    const session = state.billing.portalSessions.get(req.params.id);
+    if (!session || !state.billing.subscriptionsOfCustomer(session.customer).some((s) => s.id === req.params.sub)) {
+      throw new SandboxApiError(404, 'invalid_request_error', 'No such subscription for this portal session.');
+    }
+    const undo = req.body?.undo === 'true';
+    const { events } = state.billing.update(req.params.sub, { cancel_at_period_end: undo ? 'false' : 'true' });
+    await state.deliver(events);
+    res.redirect(303, `${base}/portal/${session.id}`);
   });
 
   router.post('/sessions/:id/refund', async (req, res) => {

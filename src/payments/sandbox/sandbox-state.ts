@@ -9,6 +9,7 @@ import Stripe from 'stripe';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import type { FormObject, FormValue } from './form-params.js';
+import { SandboxBilling } from './sandbox-billing.js';
 
 export type SandboxSession = Pick<
   Stripe.Checkout.Session,
@@ -173,7 +174,10 @@ export class SandboxState {
 
   createSession(params: FormObject): SandboxSession {
     const mode = str(params.mode, 'mode');
-    if (mode !== 'payment') throw new SandboxApiError(400, 'invalid_request_error', `The sandbox supports mode=payment only, not ${mode}.`, 'parameter_invalid_string', 'mode');
+    if (mode !== 'payment' && mode !== 'subscription') {
+      throw new SandboxApiError(400, 'invalid_request_error', `The sandbox supports mode=payment and mode=subscription only, not ${mode}.`, 'parameter_invalid_string', 'mode');
+    }
+    let recurring: 'month' | 'year' | undefined;
     const items = asArray(params.line_items, 'line_items');
     if (items.length === 0) throw missing('line_items');
     let currency: string | undefined;
@@ -185,6 +189,12 @@ export class SandboxState {
       if (currency && c !== currency) throw invalid(`line_items[${i}][price_data][currency]`, 'All line items must have the same currency.');
       currency = c;
       const productData = asObject(priceData.product_data, `line_items[${i}][price_data][product_data]`);
+      if (mode === 'subscription') {
+        const r = asObject(priceData.recurring, `line_items[${i}][price_data][recurring]`);
+        const interval = str(r.interval, `line_items[${i}][price_data][recurring][interval]`);
+        if (interval !== 'month' && interval !== 'year') throw invalid(`line_items[${i}][price_data][recurring][interval]`, 'The sandbox supports month and year intervals.');
+        recurring = interval;
+      }
       return {
         name: str(productData.name, `line_items[${i}][price_data][product_data][name]`),
         unitAmount: int(priceData.unit_amount, `line_items[${i}][price_data][unit_amount]`),
@@ -205,7 +215,7 @@ export class SandboxState {
       created,
       expires_at: created + 24 * 3600,
       url: `${this.options.pagesUrl}/checkout/${id}`,
-      mode: 'payment',
+      mode,
       status: 'open',
       payment_status: 'unpaid',
       amount_subtotal: amount,
@@ -217,10 +227,10 @@ export class SandboxState {
       client_reference_id: optionalStr(params.client_reference_id),
       metadata,
       payment_intent: null,
-      submit_type: (optionalStr(params.submit_type) as Stripe.Checkout.Session.SubmitType | null) ?? null,
+      submit_type: mode === 'payment' ? ((optionalStr(params.submit_type) as Stripe.Checkout.Session.SubmitType | null) ?? null) : null,
       success_url: optionalStr(params.success_url),
       cancel_url: optionalStr(params.cancel_url),
-      payment_method_types: ['card', 'bacs_debit'],
+      payment_method_types: mode === 'payment' ? ['card', 'bacs_debit'] : ['card'],
       subscription: null,
       invoice: null,
       locale: null,
@@ -228,7 +238,75 @@ export class SandboxState {
     this.sessions.set(id, session);
     this.lineItems.set(id, lineItems);
     this.pendingIntentMetadata.set(id, stringMap(intentData.metadata, 'payment_intent_data[metadata]'));
+    if (mode === 'subscription') {
+      const subscriptionData = params.subscription_data === undefined ? {} : asObject(params.subscription_data, 'subscription_data');
+      this.billing.plan(id, { interval: recurring!, metadata: stringMap(subscriptionData.metadata, 'subscription_data[metadata]') });
+    }
     return session;
+  }
+
+  /** Customers, subscriptions, invoices and the Customer Portal (sandbox-billing.ts). */
+  readonly billing = new SandboxBilling(this);
+
+  nowSecondsForBilling(): number {
+    return this.nowSeconds();
+  }
+
+  get pagesUrl(): string {
+    return this.options.pagesUrl;
+  }
+
+  /** A succeeded card payment outside Checkout (a subscription's invoice): its PaymentIntent and charge. */
+  chargeCard(input: { amount: number; currency: string; email: string | null; description: string; customer: string | null }): { intent: SandboxPaymentIntent; charge: SandboxCharge } {
+    const created = this.nowSeconds();
+    const intent: SandboxPaymentIntent = {
+      id: newId('pi', 24),
+      object: 'payment_intent',
+      amount: input.amount,
+      amount_received: input.amount,
+      currency: input.currency,
+      status: 'succeeded',
+      // Stripe does not copy a subscription's metadata onto its invoices' PaymentIntents.
+      metadata: {},
+      latest_charge: null,
+      created,
+      livemode: false,
+      payment_method_types: ['card'],
+      description: input.description,
+      customer: input.customer,
+      receipt_email: input.email,
+    };
+    const charge: SandboxCharge = {
+      id: newId('ch', 24),
+      object: 'charge',
+      amount: input.amount,
+      amount_captured: input.amount,
+      amount_refunded: 0,
+      currency: input.currency,
+      created,
+      livemode: false,
+      paid: true,
+      status: 'succeeded',
+      captured: true,
+      refunded: false,
+      disputed: false,
+      payment_intent: intent.id,
+      metadata: {},
+      description: input.description,
+      receipt_email: input.email,
+      failure_code: null,
+      failure_message: null,
+      billing_details: { address: null, email: input.email, name: null, phone: null, tax_id: null },
+    };
+    intent.latest_charge = charge.id;
+    this.paymentIntents.set(intent.id, intent);
+    this.charges.set(charge.id, charge);
+    return { intent, charge };
+  }
+
+  /** Links a session to the charge that paid it (the refund and dispute buttons use it). */
+  setSessionCharge(sessionId: string, chargeId: string): void {
+    this.chargeBySession.set(sessionId, chargeId);
   }
 
   private readonly pendingIntentMetadata = new Map<string, Record<string, string>>();
@@ -253,6 +331,7 @@ export class SandboxState {
   pay(sessionId: string, method: PaymentMethodChoice): { session: SandboxSession; events: SandboxEvent[] } {
     const session = this.getSession(sessionId);
     if (session.status !== 'open') throw new SandboxApiError(400, 'invalid_request_error', `This Checkout Session is ${session.status}.`, 'checkout_session_not_open');
+    if (session.mode === 'subscription') return this.billing.subscribe(session, this.lineItems.get(sessionId) ?? []);
     const created = this.nowSeconds();
     const amount = session.amount_total!;
     const metadata = this.pendingIntentMetadata.get(sessionId) ?? {};
@@ -572,35 +651,35 @@ export function newId(prefix: string, length: number): string {
   return `${prefix}_${out}`;
 }
 
-function missing(param: string) {
+export function missing(param: string) {
   return new SandboxApiError(400, 'invalid_request_error', `Missing required param: ${param}.`, 'parameter_missing', param);
 }
-function invalid(param: string, message: string, code = 'parameter_invalid') {
+export function invalid(param: string, message: string, code = 'parameter_invalid') {
   return new SandboxApiError(400, 'invalid_request_error', message, code, param);
 }
-function noSuch(kind: string, id: string) {
+export function noSuch(kind: string, id: string) {
   return new SandboxApiError(404, 'invalid_request_error', `No such ${kind}: '${id}'`, 'resource_missing', 'id');
 }
 
-function str(value: FormValue | undefined, param: string): string {
+export function str(value: FormValue | undefined, param: string): string {
   if (typeof value !== 'string' || value === '') throw missing(param);
   return value;
 }
-function optionalStr(value: FormValue | undefined): string | null {
+export function optionalStr(value: FormValue | undefined): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
 }
-function int(value: FormValue | undefined, param: string, min = 0): number {
+export function int(value: FormValue | undefined, param: string, min = 0): number {
   if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) throw invalid(param, `Invalid integer: ${typeof value === 'string' ? value : '(missing)'}`, 'parameter_invalid_integer');
   const n = Number(value);
   if (n < min) throw invalid(param, `This value must be greater than or equal to ${min}.`, 'parameter_invalid_integer');
   return n;
 }
-function asArray(value: FormValue | undefined, param: string): FormValue[] {
+export function asArray(value: FormValue | undefined, param: string): FormValue[] {
   if (value === undefined) throw missing(param);
   if (!Array.isArray(value)) throw invalid(param, 'Invalid array');
   return value;
 }
-function asObject(value: FormValue | undefined, param: string): FormObject {
+export function asObject(value: FormValue | undefined, param: string): FormObject {
   if (value === undefined) throw missing(param);
   if (typeof value !== 'object' || Array.isArray(value)) throw invalid(param, 'Invalid object');
   return value;

@@ -47,6 +47,12 @@ export interface StripeSandbox {
   refund(sessionId: string, amount?: number): Promise<{ refundId: string; events: SandboxEvent[]; deliveries: Delivery[] }>;
   openDispute(sessionId: string, amount?: number): Promise<{ disputeId: string; events: SandboxEvent[]; deliveries: Delivery[] }>;
   closeDispute(disputeId: string, outcome: 'won' | 'lost'): Promise<{ events: SandboxEvent[]; deliveries: Delivery[] }>;
+  /** Subscriptions (the dashboard's buttons): each delivers the events Stripe would send. */
+  renewSubscription(subscriptionId: string): Promise<{ events: SandboxEvent[]; deliveries: Delivery[] }>;
+  /** The next renewal of this subscription fails (the card is declined). */
+  failNextPayment(subscriptionId: string): void;
+  recoverSubscription(subscriptionId: string): Promise<{ events: SandboxEvent[]; deliveries: Delivery[] }>;
+  cancelSubscription(subscriptionId: string): Promise<{ events: SandboxEvent[]; deliveries: Delivery[] }>;
   close(): Promise<void>;
 }
 
@@ -101,6 +107,13 @@ export function createStripeSandbox(options: StripeSandboxOptions): StripeSandbo
       const { events, deliveries } = await send(state.closeDispute(disputeId, outcome));
       return { events, deliveries };
     },
+    renewSubscription: (id) => send(state.billing.renew(id)),
+    failNextPayment: (id) => {
+      state.billing.getSubscription(id);
+      state.billing.failNext.add(id);
+    },
+    recoverSubscription: (id) => send(state.billing.recover(id)),
+    cancelSubscription: (id) => send(state.billing.cancelNow(id)),
     close: () => state.close(),
   };
 }
