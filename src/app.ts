@@ -30,6 +30,7 @@ import { checkoutPagesOpenApi, checkoutPagesRouter } from './payments/checkout.r
 import { stripeApiVersionReport } from './payments/stripe-event-checks.js';
 import { webhookOpenApi, webhookRouter } from './payments/webhooks.routes.js';
 import { sharesOpenApi, sharesRouter } from './shares/shares.routes.js';
+import { supportersOpenApi, supportersRouter } from './supporters/supporters.routes.js';
 
 const healthOpenApi: ZodOpenApiPathsObject = {
   '/healthz': { get: { summary: 'The process is up', responses: { '200': { description: 'Up' } } } },
@@ -138,6 +139,7 @@ export function buildApp(deps: AppDeps): Express {
     [donationsRouter(deps), donationsOpenApi],
     [checkoutPagesRouter(deps), checkoutPagesOpenApi],
     [sharesRouter(deps), sharesOpenApi],
+    [supportersRouter(deps), supportersOpenApi],
   ];
   for (const [router, paths] of components) {
     app.use(router);

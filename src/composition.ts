@@ -11,6 +11,8 @@ import type { PaymentHandlers } from './payments/payment-handlers.js';
 import { registerPaymentAppliers } from './payments/payment-event-appliers.js';
 import { createSharePaymentHandler } from './shares/share-payments.js';
 import { sharesAccountContributor } from './shares/shares-account.js';
+import { supporterPaymentHandler } from './supporters/supporter-events.js';
+import { supportersAccountContributor } from './supporters/supporters-account.js';
 
 /**
  * Who acts on a confirmed payment, by checkout purpose. The job applying
@@ -20,6 +22,7 @@ export function buildPaymentHandlers(deps: AppDeps): PaymentHandlers {
   const paymentHandlers: PaymentHandlers = {
     donation: donationPaymentHandler(deps),
     share_application: createSharePaymentHandler(deps),
+    supporter: supporterPaymentHandler(deps),
   };
   return paymentHandlers;
 }
@@ -41,6 +44,6 @@ export function buildEventAppliers(): EventAppliers {
  * of the /account page. See AccountContributor in members/account.service.ts.
  */
 export function buildAccountContributors(deps: AppDeps): AccountContributor[] {
-  const accountContributors: AccountContributor[] = [sharesAccountContributor(deps)];
+  const accountContributors: AccountContributor[] = [sharesAccountContributor(deps), supportersAccountContributor(deps)];
   return accountContributors;
 }

@@ -1,0 +1,323 @@
+/**
+ * What Stripe's events do to a supporter: the PaymentHandler of purpose 'supporter'
+ * and the event types it applies itself (customer.subscription.*, invoice.paid,
+ * invoice.payment_failed). Records are found ONLY through ids we gave Stripe (the
+ * stored subscription id, the metadata we put on the subscription, validated against
+ * our checkout row); events about subscriptions we did not create are ignored.
+ *
+ * Ordering: a subscription's state is applied by the event's `created` time and the
+ * row keeps that time (state_at), so a late, older event never overwrites a newer
+ * state. Two events of the same second cannot be ordered: for those the subscription
+ * is fetched from Stripe in `prepare` (before the transaction) and its current state applied.
+ *
+ * Money: each paid invoice is booked once (ledger stripe_key 'invoice:in_..') to the
+ * campaign current when it was paid, as a 'supporter_payment' when
+ * SUPPORTER_PAYMENTS_COUNT_TOWARD_FUND is on; its PaymentIntent is recorded with the
+ * checkout (payments' checkout_payments), so refunds and disputes find it like any gift's.
+ */
+import type { Transaction } from 'kysely';
+import type Stripe from 'stripe';
+import type { AppDeps } from '../deps.js';
+import type { DB, Supporter, SupporterStatus } from '../db/schema.js';
+import { bookStripeMoneyBack, bookStripeMoneyIn, type StripeMoneyBack } from '../fighting-fund/stripe-bookings.js';
+import { formatMoney } from '../lib/money.js';
+import { findCheckoutFromMetadata, findCheckoutOfRecord, invoiceOfPaymentIntent, recordFurtherPayment } from '../payments/checkout.service.js';
+import type { DisputeNotice, HandlerEventOutcome, OwnEventApplier, PaymentHandler, PaymentHandlerContext } from '../payments/payment-handlers.js';
+import { queueSupporterEmail } from './supporter-emails.js';
+import {
+  findSupporter,
+  findSupporterBySubscription,
+  linkSubscription,
+  liveSupportersOfPerson,
+  changeShown,
+  markCheckoutAbandoned,
+  writeMirroredState,
+  type MirroredState,
+} from './supporters.repository.js';
+
+type EventDeps = Pick<AppDeps, 'config' | 'clock' | 'logger' | 'db' | 'stripe'>;
+
+/** Stripe look-ups in `prepare`: outside any transaction, short, retried by the event's own retry when they fail. */
+const LOOKUP = { timeout: 5000, maxNetworkRetries: 1 } as const;
+
+const applied = (note: string | null = null): HandlerEventOutcome => ({ outcome: 'applied', note });
+const ignored = (note: string): HandlerEventOutcome => ({ outcome: 'ignored', note });
+
+const PENDING_STALE_MS = 10 * 60 * 1000;
+
+const STATUSES: SupporterStatus[] = ['incomplete', 'incomplete_expired', 'trialing', 'active', 'past_due', 'unpaid', 'paused', 'canceled'];
+
+export function supporterPaymentHandler(deps: EventDeps): PaymentHandler & { events: Record<string, OwnEventApplier<any>> } {
+  const subscriptionApplier: OwnEventApplier<{ fresh?: Stripe.Subscription }> = {
+    prepare: (event) => prepareSubscription(deps, event),
+    apply: (trx, event, prepared) => applySubscriptionEvent(deps, trx, event, prepared?.fresh),
+  };
+
+  return {
+    /** checkout.session.completed in subscription mode: links our row to its subscription. Money is booked by invoice.paid. */
+    async onPaid(ctx) {
+      const session = ctx.event.data.object as Stripe.Checkout.Session;
+      const subscriptionId = idOf(session.subscription);
+      if (!subscriptionId) return;
+      const supporter = await findSupporter(ctx.trx, ctx.checkout.record_id, { forUpdate: true });
+      if (!supporter) throw new Error(`checkout ${ctx.checkout.id} names supporter ${ctx.checkout.record_id}, which does not exist`);
+      const linked = await linkSubscription(ctx.trx, supporter.id, { subscriptionId, customerId: idOf(session.customer), now: deps.clock.now() });
+      if (linked && linked.state_at === null && linked.status === 'incomplete') {
+        // No subscription event yet: the paid checkout means it is live; the first subscription event sets the details.
+        const live = await ctx.trx.updateTable('supporters').set({ status: 'active', started_at: new Date(ctx.event.created * 1000) }).where('id', '=', supporter.id).returningAll().executeTakeFirstOrThrow();
+        await onStarted(deps, ctx.trx, live);
+      }
+    },
+
+    async onFailed(ctx, reason) {
+      if (reason === 'expired') await markCheckoutAbandoned(ctx.trx, ctx.checkout.record_id, deps.clock.now());
+    },
+
+    async onRefunded(ctx, refund) {
+      await bookBack(deps, ctx, {
+        stripeKey: `refund:${refund.refundId}`,
+        sourceRef: refund.refundId,
+        kind: 'refund',
+        originalStripeKey: '',
+        amount: refund.amount,
+        currency: refund.currency,
+        givenAt: refund.refundedAt,
+      }, refund.paymentIntentId);
+    },
+
+    async onDisputeOpened(ctx, dispute) {
+      await bookBack(deps, ctx, disputeOut(dispute), dispute.paymentIntentId);
+    },
+
+    async onDisputeClosed(ctx, dispute) {
+      await bookBack(deps, ctx, disputeOut(dispute), dispute.paymentIntentId);
+      if (dispute.status === 'won') {
+        await bookBack(deps, ctx, { ...disputeOut(dispute), stripeKey: `dispute_won:${dispute.disputeId}`, kind: 'dispute_won' }, dispute.paymentIntentId);
+      }
+    },
+
+    events: {
+      'customer.subscription.created': subscriptionApplier,
+      'customer.subscription.updated': subscriptionApplier,
+      'customer.subscription.deleted': subscriptionApplier,
+      'customer.subscription.paused': subscriptionApplier,
+      'customer.subscription.resumed': subscriptionApplier,
+      'invoice.paid': {
+        prepare: (event: Stripe.Event) => prepareInvoice(deps, event),
+        apply: (trx: Transaction<DB>, event: Stripe.Event, prepared: InvoicePrepared | undefined) => applyInvoicePaid(deps, trx, event, prepared),
+      } satisfies OwnEventApplier<InvoicePrepared>,
+      'invoice.payment_failed': { apply: (trx: Transaction<DB>, event: Stripe.Event) => applyInvoiceFailed(deps, trx, event) } satisfies OwnEventApplier<undefined>,
+    },
+  };
+}
+
+const disputeOut = (dispute: DisputeNotice): StripeMoneyBack => ({
+  stripeKey: `dispute:${dispute.disputeId}`,
+  sourceRef: dispute.disputeId,
+  kind: 'dispute',
+  originalStripeKey: '',
+  amount: dispute.amount,
+  currency: dispute.currency,
+  givenAt: dispute.at,
+});
+
+/** Money going back from a subscription payment: against the invoice's entry, when it was booked at all. */
+async function bookBack(deps: EventDeps, ctx: PaymentHandlerContext, input: StripeMoneyBack, paymentIntentId: string): Promise<void> {
+  const invoiceId = await invoiceOfPaymentIntent(ctx.trx, paymentIntentId);
+  if (!invoiceId) throw new Error(`supporter ${ctx.checkout.record_id}: payment ${paymentIntentId} is not one of its invoices`);
+  // null: the payment never reached the fund (SUPPORTER_PAYMENTS_COUNT_TOWARD_FUND=false), so nothing comes back out of it.
+  const booked = await bookStripeMoneyBack(deps, ctx.trx, { ...input, originalStripeKey: invoiceKey(invoiceId) });
+  if (!booked) deps.logger.info({ stripeKey: input.stripeKey, invoiceId }, 'money back from a supporter payment that is not in the fund: nothing to book');
+}
+
+const invoiceKey = (invoiceId: string) => `invoice:${invoiceId}`;
+
+// ---- subscriptions ----------------------------------------------------------------
+
+async function prepareSubscription(deps: EventDeps, event: Stripe.Event): Promise<{ fresh?: Stripe.Subscription }> {
+  const subscription = event.data.object as Stripe.Subscription;
+  const stored = await findSupporterBySubscription(deps.db, subscription.id);
+  // Same second as the state we hold: the two cannot be ordered, so ask Stripe for the truth now.
+  if (stored?.state_at && Math.floor(stored.state_at.getTime() / 1000) === event.created) {
+    return { fresh: await deps.stripe.subscriptions.retrieve(subscription.id, {}, LOOKUP) };
+  }
+  return {};
+}
+
+async function applySubscriptionEvent(deps: EventDeps, trx: Transaction<DB>, event: Stripe.Event, fresh: Stripe.Subscription | undefined): Promise<HandlerEventOutcome> {
+  const subscription = fresh ?? (event.data.object as Stripe.Subscription);
+  const supporter = await supporterForSubscription(deps, trx, subscription.id, subscription.metadata, idOf(subscription.customer));
+  if (!supporter) return ignored(`subscription ${subscription.id} was not created by this service`);
+  const eventAt = new Date(event.created * 1000);
+  if (supporter.state_at && eventAt.getTime() < supporter.state_at.getTime()) {
+    return ignored(`subscription ${subscription.id}: an older state (${event.type}) than the one applied`);
+  }
+  if (supporter.state_at && eventAt.getTime() === supporter.state_at.getTime() && !fresh) {
+    // Prepared before another event of the same second was applied: apply again, fetching this time.
+    throw new Error(`subscription ${subscription.id}: two events of the same second; retrying with a look-up`);
+  }
+  const state = mirroredState(subscription, eventAt, supporter);
+  const pending = supporter.pending_change;
+  // Cleared once Stripe's state shows the change, or by any state well after it was asked (someone changed it again elsewhere).
+  const clearPending =
+    pending !== null && (changeShown({ amount: state.amount, interval: state.interval, paused: state.paused, cancel_at_period_end: state.cancelAtPeriodEnd }, pending) || event.created * 1000 > new Date(pending.requestedAt).getTime() + PENDING_STALE_MS);
+  const after = await writeMirroredState(trx, supporter.id, state, deps.clock.now(), clearPending);
+
+  if (after.status === 'active' && supporter.started_at === null) await onStarted(deps, trx, after);
+  else if (supporter.started_at !== null) {
+    const changes = describeChanges(deps, supporter, after);
+    if (changes.length > 0 && after.status !== 'canceled') await queueSupporterEmail(deps, trx, after, { kind: 'changed', eventId: event.id, changes });
+  }
+  if (after.status === 'canceled' && supporter.status !== 'canceled' && (supporter.started_at !== null || supporter.status !== 'incomplete')) {
+    const reason = subscription.cancellation_details?.reason === 'payment_failed' || supporter.status === 'past_due' || supporter.status === 'unpaid' ? 'payment_failed' : 'cancelled';
+    await queueSupporterEmail(deps, trx, after, { kind: 'ended', reason });
+  }
+  return applied(`supporter ${supporter.id} ${after.status}`);
+}
+
+/** A subscription goes live for the first time: the welcome, and a word if the address now has two. */
+async function onStarted(deps: EventDeps, trx: Transaction<DB>, supporter: Supporter): Promise<void> {
+  await queueSupporterEmail(deps, trx, supporter, { kind: 'welcome' });
+  const others = (await liveSupportersOfPerson(trx, supporter.person_id)).filter((s) => s.id !== supporter.id);
+  if (others[0]) await queueSupporterEmail(deps, trx, supporter, { kind: 'two-subscriptions', other: others[0] });
+  deps.logger.info({ supporterId: supporter.id }, 'supporter started');
+}
+
+function mirroredState(subscription: Stripe.Subscription, stateAt: Date, before: Supporter): MirroredState {
+  const item = subscription.items?.data?.[0];
+  const price = item?.price;
+  const status = (STATUSES as string[]).includes(subscription.status) ? (subscription.status as SupporterStatus) : before.status;
+  const interval = price?.recurring?.interval === 'year' ? 'year' : price?.recurring?.interval === 'month' ? 'month' : before.interval;
+  return {
+    status,
+    amount: price?.unit_amount && price.unit_amount > 0 ? price.unit_amount * (item?.quantity ?? 1) : before.amount,
+    interval,
+    currentPeriodEnd: item?.current_period_end ? new Date(item.current_period_end * 1000) : before.current_period_end,
+    cancelAtPeriodEnd: subscription.cancel_at_period_end === true,
+    paused: subscription.pause_collection != null || subscription.status === 'paused',
+    itemId: item?.id ?? before.stripe_item_id,
+    productId: idOf(price?.product as string | { id: string } | null | undefined) ?? before.stripe_product_id,
+    customerId: idOf(subscription.customer),
+    stateAt,
+  };
+}
+
+function describeChanges(deps: Pick<AppDeps, 'config'>, before: Supporter, after: Supporter): string[] {
+  const changes: string[] = [];
+  const currency = after.currency.trim();
+  if (before.amount !== after.amount || before.interval !== after.interval) {
+    changes.push(`You now give ${formatMoney(after.amount, currency)} a ${after.interval} (was ${formatMoney(before.amount, before.currency.trim())} a ${before.interval}), from the next payment.`);
+  }
+  if (before.paused !== after.paused) changes.push(after.paused ? 'Your payments are paused.' : 'Your payments have resumed.');
+  if (before.cancel_at_period_end !== after.cancel_at_period_end) {
+    changes.push(after.cancel_at_period_end ? 'Your support will end at the close of the period already paid for; nothing more will be taken.' : 'Your support will carry on: the cancellation is undone.');
+  }
+  void deps;
+  return changes;
+}
+
+/**
+ * Our supporter row for a subscription: by the stored subscription id, else by the metadata
+ * we gave it (checked against our checkout row), which links it. Locked. undefined when not ours.
+ */
+async function supporterForSubscription(
+  deps: EventDeps,
+  trx: Transaction<DB>,
+  subscriptionId: string,
+  metadata: Stripe.Metadata | null | undefined,
+  customerId: string | null,
+): Promise<Supporter | undefined> {
+  const stored = await findSupporterBySubscription(trx, subscriptionId, { forUpdate: true });
+  if (stored) return stored;
+  const checkout = await findCheckoutFromMetadata(trx, 'supporter', metadata);
+  if (!checkout) return undefined;
+  const supporter = await findSupporter(trx, checkout.record_id, { forUpdate: true });
+  if (!supporter || (supporter.stripe_subscription_id && supporter.stripe_subscription_id !== subscriptionId)) return undefined;
+  return linkSubscription(trx, supporter.id, { subscriptionId, customerId, now: deps.clock.now() });
+}
+
+// ---- invoices -----------------------------------------------------------------------
+
+interface InvoicePrepared {
+  paymentIntentId: string | null;
+  chargeId: string | null;
+}
+
+function subscriptionOfInvoice(invoice: Stripe.Invoice): { subscriptionId: string | null; metadata: Stripe.Metadata | null } {
+  const details = invoice.parent?.subscription_details;
+  return { subscriptionId: idOf(details?.subscription as string | { id: string } | null | undefined), metadata: details?.metadata ?? null };
+}
+
+/** The invoice's PaymentIntent (not in the event in the pinned API version): asked of Stripe, before the transaction. */
+async function prepareInvoice(deps: EventDeps, event: Stripe.Event): Promise<InvoicePrepared> {
+  const invoice = event.data.object as Stripe.Invoice;
+  const listed = invoice.payments?.data;
+  const fromList = (payments: Stripe.InvoicePayment[]) => {
+    const p = payments.find((x) => x.status === 'paid') ?? payments[0];
+    return { paymentIntentId: idOf(p?.payment.payment_intent as string | { id: string } | undefined), chargeId: idOf(p?.payment.charge as string | { id: string } | undefined) };
+  };
+  if (listed && listed.length > 0) return fromList(listed);
+  const { subscriptionId, metadata } = subscriptionOfInvoice(invoice);
+  // Only for invoices that can be ours: a shop's invoices sharing the account are not looked up.
+  const ours = metadata?.purpose === 'supporter' || (subscriptionId ? Boolean(await findSupporterBySubscription(deps.db, subscriptionId)) : false);
+  if (!ours || (invoice.amount_paid ?? 0) <= 0) return { paymentIntentId: null, chargeId: null };
+  const payments = await deps.stripe.invoicePayments.list({ invoice: invoice.id!, limit: 10 }, LOOKUP);
+  return fromList(payments.data);
+}
+
+async function supporterForInvoice(deps: EventDeps, trx: Transaction<DB>, invoice: Stripe.Invoice): Promise<Supporter | undefined> {
+  const { subscriptionId, metadata } = subscriptionOfInvoice(invoice);
+  if (!subscriptionId) return undefined;
+  return supporterForSubscription(deps, trx, subscriptionId, metadata, idOf(invoice.customer));
+}
+
+async function applyInvoicePaid(deps: EventDeps, trx: Transaction<DB>, event: Stripe.Event, prepared: InvoicePrepared | undefined): Promise<HandlerEventOutcome> {
+  const invoice = event.data.object as Stripe.Invoice;
+  const supporter = await supporterForInvoice(deps, trx, invoice);
+  if (!supporter) return ignored(`invoice ${invoice.id} is not for a subscription of this service`);
+  const amount = invoice.amount_paid ?? 0;
+  if (amount <= 0) return applied(`invoice ${invoice.id}: nothing paid`);
+  const paymentIntentId = prepared?.paymentIntentId;
+  if (!paymentIntentId) throw new Error(`invoice ${invoice.id}: Stripe did not say which payment paid it`);
+  const checkout = await findCheckoutOfRecord(trx, 'supporter', supporter.id);
+  if (!checkout) throw new Error(`supporter ${supporter.id} has no checkout`);
+  const paidAt = new Date((invoice.status_transitions?.paid_at ?? event.created) * 1000);
+  const currency = (invoice.currency ?? supporter.currency).toUpperCase();
+  await recordFurtherPayment(trx, { paymentIntentId, checkoutId: checkout.id, invoiceId: invoice.id!, chargeId: prepared?.chargeId ?? null, amount, currency, paidAt });
+  let campaign: string | null = null;
+  if (deps.config.fund.supporterPaymentsCount) {
+    const booked = await bookStripeMoneyIn(deps, trx, {
+      stripeKey: invoiceKey(invoice.id!),
+      sourceRef: invoice.id!,
+      kind: 'supporter_payment',
+      amount,
+      currency,
+      givenAt: paidAt,
+      acknowledged: supporter.acknowledge,
+      donorName: supporter.acknowledge ? supporter.name : null,
+    });
+    if (booked.created) campaign = booked.campaign.title;
+  }
+  await queueSupporterEmail(deps, trx, supporter, { kind: 'receipt', invoiceId: invoice.id!, amount, currency, paidAt, campaign });
+  return applied(`supporter ${supporter.id} paid invoice ${invoice.id}`);
+}
+
+async function applyInvoiceFailed(deps: EventDeps, trx: Transaction<DB>, event: Stripe.Event): Promise<HandlerEventOutcome> {
+  const invoice = event.data.object as Stripe.Invoice;
+  const supporter = await supporterForInvoice(deps, trx, invoice);
+  if (!supporter) return ignored(`invoice ${invoice.id} is not for a subscription of this service`);
+  await queueSupporterEmail(deps, trx, supporter, {
+    kind: 'payment-failed',
+    invoiceId: invoice.id!,
+    attempt: invoice.attempt_count ?? 1,
+    // The invoice's own page takes a new card and pays; without one, the account page leads to the Customer Portal.
+    fixUrl: invoice.hosted_invoice_url ?? `${deps.config.publicUrl}/account#supporter`,
+    nextAttempt: invoice.next_payment_attempt ? new Date(invoice.next_payment_attempt * 1000) : null,
+  });
+  return applied(`supporter ${supporter.id}: payment of invoice ${invoice.id} failed (attempt ${invoice.attempt_count})`);
+}
+
+function idOf(value: string | { id: string } | null | undefined): string | null {
+  if (!value) return null;
+  return typeof value === 'string' ? value : value.id;
+}
