@@ -6,6 +6,8 @@ import { parseInput } from '../lib/http.js';
 import { errorResponses, type ZodOpenApiPathsObject } from '../lib/openapi.js';
 import { donationCreated, donationForm, donationRequest } from './donations.schemas.js';
 import { startDonation, submitDonationForm } from './donations.service.js';
+import { findCurrentPerson, optionalSession } from '../members/access.js';
+import { submitSupporterForm } from '../supporters/supporter-signup.js';
 
 export function donationsRouter(deps: AppDeps): Router {
   const router = Router();
@@ -15,8 +17,18 @@ export function donationsRouter(deps: AppDeps): Router {
     res.status(201).json(await startDonation(deps, input));
   });
 
-  router.post('/donate', async (req, res) => {
+  router.post('/donate', optionalSession(deps), async (req, res) => {
     const form = parseInput(donationForm, req.body ?? {});
+    if (form.frequency === 'month' || form.frequency === 'year') {
+      // Monthly and yearly giving is a supporter's subscription.
+      const supporter = await submitSupporterForm(deps, { ...form, interval: form.frequency }, findCurrentPerson(req)?.id ?? null);
+      if (supporter.ok) {
+        res.redirect(303, supporter.checkoutUrl);
+        return;
+      }
+      await renderDonatePage(deps, res, { values: { ...form, acknowledge: supporter.acknowledge }, errors: supporter.errors, status: supporter.status });
+      return;
+    }
     const result = await submitDonationForm(deps, form);
     if (result.ok) {
       res.redirect(303, result.checkoutUrl);

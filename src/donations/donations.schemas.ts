@@ -42,6 +42,8 @@ export const donationForm = z.object({
   town: z.string().max(300).optional(),
   acknowledge: z.string().max(10).optional(),
   campaign: z.string().max(100).optional(),
+  /** once (a donation), month or year (a supporter's subscription: the supporters component). */
+  frequency: z.string().max(10).optional(),
 });
 
 export type DonationForm = z.infer<typeof donationForm>;

@@ -21,6 +21,8 @@ export interface DonateFormValues {
   acknowledge?: boolean | undefined;
   /** The campaign's slug (the form's hidden field). */
   campaign?: string | undefined;
+  /** once, month or year: monthly and yearly giving go to the supporters' flow. */
+  frequency?: string | undefined;
 }
 
 export type DonateFormField = 'amount' | 'email' | 'name' | 'town' | 'acknowledge' | 'campaign' | 'form';
