@@ -29,11 +29,15 @@ export function sandboxPagesRouter(state: SandboxState, options: { basePath: str
       await render(res, 'checkout', { missing: true }, 404);
       return;
     }
-    await render(res, 'checkout', { session, lineItems: state.lineItems.get(session.id) ?? [], bacsSeconds: Math.round(state.bacsDelayMs / 1000) });
+    await render(res, 'checkout', { session, lineItems: state.lineItems.get(session.id) ?? [], bacsSeconds: Math.round(state.bacsDelayMs / 1000), interval: state.billing.intervalOf(session.id) });
   });
 
   router.post('/checkout/:id/pay', async (req, res) => {
     const method = String(req.body?.method ?? 'card') as PaymentMethodChoice;
+    if (method !== 'card' && state.sessions.get(req.params.id)?.mode === 'subscription') {
+      res.status(400).type('text').send('The sandbox takes subscriptions by card only');
+      return;
+    }
     if (!['card', 'bacs', 'bacs_failure'].includes(method)) {
       res.status(400).type('text').send('Unknown payment method');
       return;

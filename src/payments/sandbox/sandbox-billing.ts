@@ -119,6 +119,11 @@ export class SandboxBilling {
     this.plans.set(sessionId, plan);
   }
 
+  /** The interval a subscription-mode session bills at (for its checkout page). */
+  intervalOf(sessionId: string): Interval | undefined {
+    return this.plans.get(sessionId)?.interval;
+  }
+
   /** The payer completes a subscription-mode Checkout: customer, subscription, first invoice paid. */
   subscribe(session: SandboxSession, lineItems: SandboxLineItem[]): { session: SandboxSession; events: SandboxEvent[] } {
     const plan = this.plans.get(session.id);
