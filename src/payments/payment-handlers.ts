@@ -85,4 +85,4 @@ export interface OwnEventApplier<P = unknown> {
   apply(trx: Transaction<DB>, event: Stripe.Event, prepared: P | undefined): Promise<HandlerEventOutcome>;
 }
 
-export type PaymentHandlers = Partial<Record<CheckoutPurpose, PaymentHandler & { events?: Partial<Record<string, OwnEventApplier<any>>> }>>;
+export type PaymentHandlers = Partial<Record<CheckoutPurpose, PaymentHandler & { events?: Partial<Record<string, OwnEventApplier>> }>>;

@@ -41,7 +41,7 @@ async function changeSupporter(deps: ChangeDeps, actor: Actor, supporter: Suppor
   if (!supporter.stripe_subscription_id || !LIVE_STATUSES.includes(supporter.status)) {
     throw supporterError('subscription_not_changeable', 409, supporter.status === 'canceled' ? 'This subscription has ended; you can start a new one.' : 'This subscription is not running yet.');
   }
-  const params = await stripeParams(deps, supporter, change);
+  const params = stripeParams(deps, supporter, change);
   if (Object.keys(params).length === 0) throw supporterError('nothing_to_change', 422, 'That is how your support already stands: nothing to change.');
   const requestedAt = deps.clock.now();
   const key = createHash('sha256')
@@ -72,7 +72,7 @@ function pendingOf(change: SupporterChangeRequest, s: Supporter): Omit<Supporter
   return out;
 }
 
-async function stripeParams(deps: ChangeDeps, s: Supporter, change: SupporterChangeRequest): Promise<Stripe.SubscriptionUpdateParams> {
+function stripeParams(deps: ChangeDeps, s: Supporter, change: SupporterChangeRequest): Stripe.SubscriptionUpdateParams {
   const params: Stripe.SubscriptionUpdateParams = {};
   const amount = change.amount ?? s.amount;
   const interval = change.interval ?? s.interval;

@@ -47,7 +47,7 @@ const PENDING_STALE_MS = 10 * 60 * 1000;
 
 const STATUSES: SupporterStatus[] = ['incomplete', 'incomplete_expired', 'trialing', 'active', 'past_due', 'unpaid', 'paused', 'canceled'];
 
-export function supporterPaymentHandler(deps: EventDeps): PaymentHandler & { events: Record<string, OwnEventApplier<any>> } {
+export function supporterPaymentHandler(deps: EventDeps): PaymentHandler & { events: Record<string, OwnEventApplier> } {
   const subscriptionApplier: OwnEventApplier<{ fresh?: Stripe.Subscription }> = {
     prepare: (event) => prepareSubscription(deps, event),
     apply: (trx, event, prepared) => applySubscriptionEvent(deps, trx, event, prepared?.fresh),
@@ -165,7 +165,7 @@ async function applySubscriptionEvent(deps: EventDeps, trx: Transaction<DB>, eve
 
   if (after.status === 'active' && supporter.started_at === null) await onStarted(deps, trx, after);
   else if (supporter.started_at !== null) {
-    const changes = describeChanges(deps, supporter, after);
+    const changes = describeChanges(supporter, after);
     if (changes.length > 0 && after.status !== 'canceled') await queueSupporterEmail(deps, trx, after, { kind: 'changed', eventId: event.id, changes });
   }
   if (after.status === 'canceled' && supporter.status !== 'canceled' && (supporter.started_at !== null || supporter.status !== 'incomplete')) {
@@ -184,7 +184,7 @@ async function onStarted(deps: EventDeps, trx: Transaction<DB>, supporter: Suppo
 }
 
 function mirroredState(subscription: Stripe.Subscription, stateAt: Date, before: Supporter): MirroredState {
-  const item = subscription.items?.data?.[0];
+  const item = subscription.items.data[0];
   const price = item?.price;
   const status = (STATUSES as string[]).includes(subscription.status) ? (subscription.status as SupporterStatus) : before.status;
   const interval = price?.recurring?.interval === 'year' ? 'year' : price?.recurring?.interval === 'month' ? 'month' : before.interval;
@@ -193,16 +193,16 @@ function mirroredState(subscription: Stripe.Subscription, stateAt: Date, before:
     amount: price?.unit_amount && price.unit_amount > 0 ? price.unit_amount * (item?.quantity ?? 1) : before.amount,
     interval,
     currentPeriodEnd: item?.current_period_end ? new Date(item.current_period_end * 1000) : before.current_period_end,
-    cancelAtPeriodEnd: subscription.cancel_at_period_end === true,
+    cancelAtPeriodEnd: subscription.cancel_at_period_end,
     paused: subscription.pause_collection != null || subscription.status === 'paused',
     itemId: item?.id ?? before.stripe_item_id,
-    productId: idOf(price?.product as string | { id: string } | null | undefined) ?? before.stripe_product_id,
+    productId: idOf(price?.product) ?? before.stripe_product_id,
     customerId: idOf(subscription.customer),
     stateAt,
   };
 }
 
-function describeChanges(deps: Pick<AppDeps, 'config'>, before: Supporter, after: Supporter): string[] {
+function describeChanges(before: Supporter, after: Supporter): string[] {
   const changes: string[] = [];
   const currency = after.currency.trim();
   if (before.amount !== after.amount || before.interval !== after.interval) {
@@ -212,7 +212,6 @@ function describeChanges(deps: Pick<AppDeps, 'config'>, before: Supporter, after
   if (before.cancel_at_period_end !== after.cancel_at_period_end) {
     changes.push(after.cancel_at_period_end ? 'Your support will end at the close of the period already paid for; nothing more will be taken.' : 'Your support will carry on: the cancellation is undone.');
   }
-  void deps;
   return changes;
 }
 
@@ -245,7 +244,7 @@ interface InvoicePrepared {
 
 function subscriptionOfInvoice(invoice: Stripe.Invoice): { subscriptionId: string | null; metadata: Stripe.Metadata | null } {
   const details = invoice.parent?.subscription_details;
-  return { subscriptionId: idOf(details?.subscription as string | { id: string } | null | undefined), metadata: details?.metadata ?? null };
+  return { subscriptionId: idOf(details?.subscription), metadata: details?.metadata ?? null };
 }
 
 /** The invoice's PaymentIntent (not in the event in the pinned API version): asked of Stripe, before the transaction. */
@@ -254,14 +253,14 @@ async function prepareInvoice(deps: EventDeps, event: Stripe.Event): Promise<Inv
   const listed = invoice.payments?.data;
   const fromList = (payments: Stripe.InvoicePayment[]) => {
     const p = payments.find((x) => x.status === 'paid') ?? payments[0];
-    return { paymentIntentId: idOf(p?.payment.payment_intent as string | { id: string } | undefined), chargeId: idOf(p?.payment.charge as string | { id: string } | undefined) };
+    return { paymentIntentId: idOf(p?.payment.payment_intent), chargeId: idOf(p?.payment.charge) };
   };
   if (listed && listed.length > 0) return fromList(listed);
   const { subscriptionId, metadata } = subscriptionOfInvoice(invoice);
   // Only for invoices that can be ours: a shop's invoices sharing the account are not looked up.
   const ours = metadata?.purpose === 'supporter' || (subscriptionId ? Boolean(await findSupporterBySubscription(deps.db, subscriptionId)) : false);
-  if (!ours || (invoice.amount_paid ?? 0) <= 0) return { paymentIntentId: null, chargeId: null };
-  const payments = await deps.stripe.invoicePayments.list({ invoice: invoice.id!, limit: 10 }, LOOKUP);
+  if (!ours || invoice.amount_paid <= 0) return { paymentIntentId: null, chargeId: null };
+  const payments = await deps.stripe.invoicePayments.list({ invoice: invoice.id, limit: 10 }, LOOKUP);
   return fromList(payments.data);
 }
 
@@ -275,20 +274,20 @@ async function applyInvoicePaid(deps: EventDeps, trx: Transaction<DB>, event: St
   const invoice = event.data.object as Stripe.Invoice;
   const supporter = await supporterForInvoice(deps, trx, invoice);
   if (!supporter) return ignored(`invoice ${invoice.id} is not for a subscription of this service`);
-  const amount = invoice.amount_paid ?? 0;
+  const amount = invoice.amount_paid;
   if (amount <= 0) return applied(`invoice ${invoice.id}: nothing paid`);
   const paymentIntentId = prepared?.paymentIntentId;
   if (!paymentIntentId) throw new Error(`invoice ${invoice.id}: Stripe did not say which payment paid it`);
   const checkout = await findCheckoutOfRecord(trx, 'supporter', supporter.id);
   if (!checkout) throw new Error(`supporter ${supporter.id} has no checkout`);
-  const paidAt = new Date((invoice.status_transitions?.paid_at ?? event.created) * 1000);
-  const currency = (invoice.currency ?? supporter.currency).toUpperCase();
-  await recordFurtherPayment(trx, { paymentIntentId, checkoutId: checkout.id, invoiceId: invoice.id!, chargeId: prepared?.chargeId ?? null, amount, currency, paidAt });
+  const paidAt = new Date((invoice.status_transitions.paid_at ?? event.created) * 1000);
+  const currency = invoice.currency.toUpperCase();
+  await recordFurtherPayment(trx, { paymentIntentId, checkoutId: checkout.id, invoiceId: invoice.id, chargeId: prepared.chargeId, amount, currency, paidAt });
   let campaign: string | null = null;
   if (deps.config.fund.supporterPaymentsCount) {
     const booked = await bookStripeMoneyIn(deps, trx, {
-      stripeKey: invoiceKey(invoice.id!),
-      sourceRef: invoice.id!,
+      stripeKey: invoiceKey(invoice.id),
+      sourceRef: invoice.id,
       kind: 'supporter_payment',
       amount,
       currency,
@@ -298,7 +297,7 @@ async function applyInvoicePaid(deps: EventDeps, trx: Transaction<DB>, event: St
     });
     if (booked.created) campaign = booked.campaign.title;
   }
-  await queueSupporterEmail(deps, trx, supporter, { kind: 'receipt', invoiceId: invoice.id!, amount, currency, paidAt, campaign });
+  await queueSupporterEmail(deps, trx, supporter, { kind: 'receipt', invoiceId: invoice.id, amount, currency, paidAt, campaign });
   return applied(`supporter ${supporter.id} paid invoice ${invoice.id}`);
 }
 
@@ -308,8 +307,8 @@ async function applyInvoiceFailed(deps: EventDeps, trx: Transaction<DB>, event: 
   if (!supporter) return ignored(`invoice ${invoice.id} is not for a subscription of this service`);
   await queueSupporterEmail(deps, trx, supporter, {
     kind: 'payment-failed',
-    invoiceId: invoice.id!,
-    attempt: invoice.attempt_count ?? 1,
+    invoiceId: invoice.id,
+    attempt: Math.max(invoice.attempt_count, 1),
     // The invoice's own page takes a new card and pays; without one, the account page leads to the Customer Portal.
     fixUrl: invoice.hosted_invoice_url ?? `${deps.config.publicUrl}/account#supporter`,
     nextAttempt: invoice.next_payment_attempt ? new Date(invoice.next_payment_attempt * 1000) : null,

@@ -39,11 +39,11 @@ export async function startSupporter(deps: SignupDeps, input: SupporterRequest, 
   const currency = deps.config.society.currency;
   const supporter = await deps.db.transaction().execute(async (trx) => {
     const email = normalizeEmail(input.email);
-    const person = await findOrCreatePersonByEmail(trx, email, input.name ?? null);
+    const person = await findOrCreatePersonByEmail(trx, email, input.name);
     return insertSupporter(trx, {
       personId: person.id,
       email,
-      name: input.name ?? null,
+      name: input.name,
       acknowledge: input.acknowledge,
       amount: input.amount,
       currency,

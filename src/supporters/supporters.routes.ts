@@ -119,12 +119,13 @@ export function supportersRouter(deps: AppDeps): Router {
   // Pages answer a browser with a page; API clients get the contract's JSON.
   const pageErrors: ErrorRequestHandler = async (err, req, res, next) => {
     if (!(err instanceof AppError) || res.headersSent) return next(err);
+    const appError = err as AppError<string>;
     if (req.path === '/supporter/manage') {
-      await renderPage(deps, res, 'supporter-manage', { title: 'Your support', problem: err.message, code: err.code }, err.status);
+      await renderPage(deps, res, 'supporter-manage', { title: 'Your support', problem: appError.message, code: appError.code }, appError.status);
       return;
     }
     if (req.path === '/account/supporter' || req.path === '/account/billing-portal') {
-      await renderPage(deps, res, 'auth-message', { title: 'Your support was not changed', message: err.message, code: err.code }, err.status);
+      await renderPage(deps, res, 'auth-message', { title: 'Your support was not changed', message: appError.message, code: appError.code }, appError.status);
       return;
     }
     next(err);

@@ -13,7 +13,7 @@ describe('becoming a monthly supporter through the sandbox in a browser', () => 
   beforeAll(async () => {
     env = await startBrowserService();
   });
-  afterAll(() => env?.close());
+  afterAll(() => env.close());
 
   it('when a reader chooses Monthly on /donate and pays, then after signing in they see it on /account, change it and cancel it', async () => {
     const { service, browser } = env;

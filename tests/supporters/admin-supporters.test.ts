@@ -9,7 +9,7 @@ beforeAll(async () => {
   app = await startTestApp();
 });
 afterAll(async () => {
-  await app?.close();
+  await app.close();
 });
 
 describe('the admin supporters API', () => {

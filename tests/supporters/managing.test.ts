@@ -8,7 +8,7 @@ beforeAll(async () => {
   app = await startTestApp();
 });
 afterAll(async () => {
-  await app?.close();
+  await app.close();
 });
 
 /** Stripe answers the API call first and sends its webhook just after: wait for that delivery to be applied. */

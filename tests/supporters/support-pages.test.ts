@@ -8,7 +8,7 @@ beforeAll(async () => {
   app = await startTestApp();
 });
 afterAll(async () => {
-  await app?.close();
+  await app.close();
 });
 
 describe('the supporter pages', () => {

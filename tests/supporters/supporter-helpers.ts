@@ -22,14 +22,14 @@ export async function startSupporter(app: TestApp, body: Record<string, unknown>
 /** Pays the subscription's checkout on the fake Stripe WITHOUT delivering its events: the test delivers them. */
 export function payWithoutDelivery(app: TestApp, sessionId: string): { events: SandboxEvent[]; subscriptionId: string } {
   const { session, events } = app.stripe.sandbox.state.pay(sessionId, 'card');
-  return { events, subscriptionId: String(session.subscription) };
+  return { events, subscriptionId: session.subscription as string };
 }
 
 /** Starts and pays a subscription, delivering Stripe's events as Stripe would. */
 export async function becomeSupporter(app: TestApp, body: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
   const started = await startSupporter(app, body, headers);
   const { events } = await app.stripe.pay(started.sessionId);
-  const subscriptionId = String(app.stripe.sandbox.state.getSession(started.sessionId).subscription);
+  const subscriptionId = app.stripe.sandbox.state.getSession(started.sessionId).subscription as string;
   return { ...started, subscriptionId, events };
 }
 

@@ -202,7 +202,7 @@ export class SandboxBilling {
   subscriptionOfSession(sessionId: string): SandboxSubscription {
     const id = this.state.getSession(sessionId).subscription;
     if (!id) throw new SandboxApiError(400, 'invalid_request_error', `Checkout Session ${sessionId} has not started a subscription.`);
-    return this.getSubscription(String(id));
+    return this.getSubscription(typeof id === 'string' ? id : id.id);
   }
 
   /** The period ends: the next invoice is paid (or fails), or a subscription set to cancel ends. */
@@ -278,7 +278,7 @@ export class SandboxBilling {
       const items = params.items;
       if (!Array.isArray(items) || items.length !== 1) throw invalid('items', 'The sandbox changes exactly one item.');
       const change = asObject(items[0], 'items[0]');
-      if (change.id !== item.id) throw invalid('items[0][id]', `No such subscription item: '${String(change.id)}'`, 'resource_missing');
+      if (change.id !== item.id) throw invalid('items[0][id]', `No such subscription item: '${typeof change.id === 'string' ? change.id : ''}'`, 'resource_missing');
       if (change.price_data !== undefined) {
         const priceData = asObject(change.price_data, 'items[0][price_data]');
         const product = str(priceData.product, 'items[0][price_data][product]');
@@ -291,7 +291,7 @@ export class SandboxBilling {
         item.price = { ...item.price, id: newId('price', 24), unit_amount: int(priceData.unit_amount, 'items[0][price_data][unit_amount]', 1), recurring: { interval, interval_count: 1, usage_type: 'licensed' } };
       }
     }
-    if (params.proration_behavior !== undefined && !['none', 'create_prorations', 'always_invoice'].includes(String(params.proration_behavior))) {
+    if (params.proration_behavior !== undefined && (typeof params.proration_behavior !== 'string' || !['none', 'create_prorations', 'always_invoice'].includes(params.proration_behavior))) {
       throw invalid('proration_behavior', 'Invalid proration_behavior.');
     }
     if (params.trial_end !== undefined) {
