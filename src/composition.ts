@@ -11,7 +11,7 @@ import type { PaymentHandlers } from './payments/payment-handlers.js';
 import { registerPaymentAppliers } from './payments/payment-event-appliers.js';
 import { createSharePaymentHandler } from './shares/share-payments.js';
 import { sharesAccountContributor } from './shares/shares-account.js';
-import { supporterPaymentHandler } from './supporters/supporter-events.js';
+import { registerSupporterAppliers, supporterPaymentHandler } from './supporters/supporter-events.js';
 import { supportersAccountContributor } from './supporters/supporters-account.js';
 
 /**
@@ -35,6 +35,7 @@ export function buildPaymentHandlers(deps: AppDeps): PaymentHandlers {
 export function buildEventAppliers(): EventAppliers {
   const registry = new EventAppliers();
   registerPaymentAppliers(registry);
+  registerSupporterAppliers(registry);
   return registry;
 }
 

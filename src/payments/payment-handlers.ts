@@ -70,19 +70,4 @@ export interface PaymentHandler {
   onDisputeClosed?(ctx: PaymentHandlerContext, dispute: DisputeNotice): Promise<void>;
 }
 
-export interface HandlerEventOutcome {
-  outcome: 'applied' | 'ignored';
-  note: string | null;
-}
-
-/**
- * An event type a purpose applies itself (a subscription's events and invoices), finding its
- * records through the ids it gave Stripe. `prepare` runs before the event's transaction
- * (Stripe look-ups belong there); `apply` inside it.
- */
-export interface OwnEventApplier<P = unknown> {
-  prepare?(event: Stripe.Event): Promise<P>;
-  apply(trx: Transaction<DB>, event: Stripe.Event, prepared: P | undefined): Promise<HandlerEventOutcome>;
-}
-
-export type PaymentHandlers = Partial<Record<CheckoutPurpose, PaymentHandler & { events?: Partial<Record<string, OwnEventApplier>> }>>;
+export type PaymentHandlers = Partial<Record<CheckoutPurpose, PaymentHandler>>;

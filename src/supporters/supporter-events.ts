@@ -22,7 +22,8 @@ import type { DB, Supporter, SupporterStatus } from '../db/schema.js';
 import { bookStripeMoneyBack, bookStripeMoneyIn, type StripeMoneyBack } from '../fighting-fund/stripe-bookings.js';
 import { formatMoney } from '../lib/money.js';
 import { findCheckoutFromMetadata, findCheckoutOfRecord, invoiceOfPaymentIntent, recordFurtherPayment } from '../payments/checkout.service.js';
-import type { DisputeNotice, HandlerEventOutcome, OwnEventApplier, PaymentHandler, PaymentHandlerContext } from '../payments/payment-handlers.js';
+import { applied, ignored, type ApplyContext, type EventAppliers, type EventOutcome, type PrepareContext, type StripeEventOf } from '../payments/event-appliers.js';
+import type { DisputeNotice, PaymentHandler, PaymentHandlerContext } from '../payments/payment-handlers.js';
 import { queueSupporterEmail } from './supporter-emails.js';
 import {
   findSupporter,
@@ -40,19 +41,36 @@ type EventDeps = Pick<AppDeps, 'config' | 'clock' | 'logger' | 'db' | 'stripe'>;
 /** Stripe look-ups in `prepare`: outside any transaction, short, retried by the event's own retry when they fail. */
 const LOOKUP = { timeout: 5000, maxNetworkRetries: 1 } as const;
 
-const applied = (note: string | null = null): HandlerEventOutcome => ({ outcome: 'applied', note });
-const ignored = (note: string): HandlerEventOutcome => ({ outcome: 'ignored', note });
 
 const PENDING_STALE_MS = 10 * 60 * 1000;
 
 const STATUSES: SupporterStatus[] = ['incomplete', 'incomplete_expired', 'trialing', 'active', 'past_due', 'unpaid', 'paused', 'canceled'];
 
-export function supporterPaymentHandler(deps: EventDeps): PaymentHandler & { events: Record<string, OwnEventApplier> } {
-  const subscriptionApplier: OwnEventApplier<{ fresh?: Stripe.Subscription }> = {
-    prepare: (event) => prepareSubscription(deps, event),
-    apply: (trx, event, prepared) => applySubscriptionEvent(deps, trx, event, prepared?.fresh),
+/**
+ * The event types supporters apply themselves, in the registry every component shares
+ * (payments/event-appliers.ts): what Stripe must be asked is asked in `prepare`.
+ */
+export function registerSupporterAppliers(registry: EventAppliers): EventAppliers {
+  const subscription = {
+    prepare: (ctx: PrepareContext, event: SubscriptionEvent) => prepareSubscription(ctx.deps, event),
+    apply: (ctx: ApplyContext, event: SubscriptionEvent, prepared: { fresh?: Stripe.Subscription }) => applySubscriptionEvent(ctx.deps, ctx.trx, event, prepared.fresh),
   };
+  return registry
+    .on('customer.subscription.created', subscription)
+    .on('customer.subscription.updated', subscription)
+    .on('customer.subscription.deleted', subscription)
+    .on('customer.subscription.paused', subscription)
+    .on('customer.subscription.resumed', subscription)
+    .on('invoice.paid', { prepare: (ctx, event) => prepareInvoice(ctx.deps, event), apply: (ctx, event, prepared) => applyInvoicePaid(ctx.deps, ctx.trx, event, prepared) })
+    .on('invoice.payment_failed', (ctx, event) => applyInvoiceFailed(ctx.deps, ctx.trx, event));
+}
 
+type SubscriptionEvent = StripeEventOf<
+  'customer.subscription.created' | 'customer.subscription.updated' | 'customer.subscription.deleted' | 'customer.subscription.paused' | 'customer.subscription.resumed'
+>;
+
+/** What Stripe's confirmed payments and failures of a supporter's checkout do (the PaymentHandler of purpose 'supporter'). */
+export function supporterPaymentHandler(deps: EventDeps): PaymentHandler {
   return {
     /** checkout.session.completed in subscription mode: links our row to its subscription. Money is booked by invoice.paid. */
     async onPaid(ctx) {
@@ -96,18 +114,6 @@ export function supporterPaymentHandler(deps: EventDeps): PaymentHandler & { eve
       }
     },
 
-    events: {
-      'customer.subscription.created': subscriptionApplier,
-      'customer.subscription.updated': subscriptionApplier,
-      'customer.subscription.deleted': subscriptionApplier,
-      'customer.subscription.paused': subscriptionApplier,
-      'customer.subscription.resumed': subscriptionApplier,
-      'invoice.paid': {
-        prepare: (event: Stripe.Event) => prepareInvoice(deps, event),
-        apply: (trx: Transaction<DB>, event: Stripe.Event, prepared: InvoicePrepared | undefined) => applyInvoicePaid(deps, trx, event, prepared),
-      } satisfies OwnEventApplier<InvoicePrepared>,
-      'invoice.payment_failed': { apply: (trx: Transaction<DB>, event: Stripe.Event) => applyInvoiceFailed(deps, trx, event) } satisfies OwnEventApplier<undefined>,
-    },
   };
 }
 
@@ -134,8 +140,8 @@ const invoiceKey = (invoiceId: string) => `invoice:${invoiceId}`;
 
 // ---- subscriptions ----------------------------------------------------------------
 
-async function prepareSubscription(deps: EventDeps, event: Stripe.Event): Promise<{ fresh?: Stripe.Subscription }> {
-  const subscription = event.data.object as Stripe.Subscription;
+async function prepareSubscription(deps: EventDeps, event: SubscriptionEvent): Promise<{ fresh?: Stripe.Subscription }> {
+  const subscription = event.data.object;
   const stored = await findSupporterBySubscription(deps.db, subscription.id);
   // Same second as the state we hold: the two cannot be ordered, so ask Stripe for the truth now.
   if (stored?.state_at && Math.floor(stored.state_at.getTime() / 1000) === event.created) {
@@ -144,8 +150,8 @@ async function prepareSubscription(deps: EventDeps, event: Stripe.Event): Promis
   return {};
 }
 
-async function applySubscriptionEvent(deps: EventDeps, trx: Transaction<DB>, event: Stripe.Event, fresh: Stripe.Subscription | undefined): Promise<HandlerEventOutcome> {
-  const subscription = fresh ?? (event.data.object as Stripe.Subscription);
+async function applySubscriptionEvent(deps: EventDeps, trx: Transaction<DB>, event: SubscriptionEvent, fresh: Stripe.Subscription | undefined): Promise<EventOutcome> {
+  const subscription = fresh ?? event.data.object;
   const supporter = await supporterForSubscription(deps, trx, subscription.id, subscription.metadata, idOf(subscription.customer));
   if (!supporter) return ignored(`subscription ${subscription.id} was not created by this service`);
   const eventAt = new Date(event.created * 1000);
@@ -248,8 +254,8 @@ function subscriptionOfInvoice(invoice: Stripe.Invoice): { subscriptionId: strin
 }
 
 /** The invoice's PaymentIntent (not in the event in the pinned API version): asked of Stripe, before the transaction. */
-async function prepareInvoice(deps: EventDeps, event: Stripe.Event): Promise<InvoicePrepared> {
-  const invoice = event.data.object as Stripe.Invoice;
+async function prepareInvoice(deps: EventDeps, event: StripeEventOf<'invoice.paid'>): Promise<InvoicePrepared> {
+  const invoice = event.data.object;
   const listed = invoice.payments?.data;
   const fromList = (payments: Stripe.InvoicePayment[]) => {
     const p = payments.find((x) => x.status === 'paid') ?? payments[0];
@@ -270,13 +276,13 @@ async function supporterForInvoice(deps: EventDeps, trx: Transaction<DB>, invoic
   return supporterForSubscription(deps, trx, subscriptionId, metadata, idOf(invoice.customer));
 }
 
-async function applyInvoicePaid(deps: EventDeps, trx: Transaction<DB>, event: Stripe.Event, prepared: InvoicePrepared | undefined): Promise<HandlerEventOutcome> {
-  const invoice = event.data.object as Stripe.Invoice;
+async function applyInvoicePaid(deps: EventDeps, trx: Transaction<DB>, event: StripeEventOf<'invoice.paid'>, prepared: InvoicePrepared): Promise<EventOutcome> {
+  const invoice = event.data.object;
   const supporter = await supporterForInvoice(deps, trx, invoice);
   if (!supporter) return ignored(`invoice ${invoice.id} is not for a subscription of this service`);
   const amount = invoice.amount_paid;
   if (amount <= 0) return applied(`invoice ${invoice.id}: nothing paid`);
-  const paymentIntentId = prepared?.paymentIntentId;
+  const paymentIntentId = prepared.paymentIntentId;
   if (!paymentIntentId) throw new Error(`invoice ${invoice.id}: Stripe did not say which payment paid it`);
   const checkout = await findCheckoutOfRecord(trx, 'supporter', supporter.id);
   if (!checkout) throw new Error(`supporter ${supporter.id} has no checkout`);
@@ -301,8 +307,8 @@ async function applyInvoicePaid(deps: EventDeps, trx: Transaction<DB>, event: St
   return applied(`supporter ${supporter.id} paid invoice ${invoice.id}`);
 }
 
-async function applyInvoiceFailed(deps: EventDeps, trx: Transaction<DB>, event: Stripe.Event): Promise<HandlerEventOutcome> {
-  const invoice = event.data.object as Stripe.Invoice;
+async function applyInvoiceFailed(deps: EventDeps, trx: Transaction<DB>, event: StripeEventOf<'invoice.payment_failed'>): Promise<EventOutcome> {
+  const invoice = event.data.object;
   const supporter = await supporterForInvoice(deps, trx, invoice);
   if (!supporter) return ignored(`invoice ${invoice.id} is not for a subscription of this service`);
   await queueSupporterEmail(deps, trx, supporter, {
