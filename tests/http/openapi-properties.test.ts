@@ -265,6 +265,11 @@ function requestArbitrary(doc: any, op: Operation, origin: string): fc.Arbitrary
       'x-forwarded-for': fc.constantFrom('203.0.113.9', '::1, 10.0.0.1', 'garbage', ''),
       'accept-language': latin1Text,
       'stripe-signature': fc.oneof(latin1Text, fc.constant('t=1,v1=00')),
+      // Sent by an anonymous caller only (a signed-in one carries its session): forged and broken sessions.
+      cookie: fc.oneof(
+        latin1Text.map((t) => `session=${encodeURIComponent(t)}`),
+        fc.constantFrom('session=eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.', 'session=a.b.c', 'session=; session=x', '__proto__=1; constructor=2'),
+      ),
     },
     { requiredKeys: ['accept'] },
   );
