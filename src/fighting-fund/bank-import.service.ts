@@ -16,6 +16,7 @@ import { invalidateFundCache } from './fund-cache.js';
 import { fundError } from './fund.errors.js';
 import * as ledger from './ledger.repository.js';
 import { toLedgerEntryView, type LedgerEntryView } from './ledger.views.js';
+import { isTooOldForAGift, OLDEST_GIFT_YEARS } from './offline-gifts.js';
 
 export const IMPORT_REQUIRED_COLUMNS = ['date', 'amount', 'reference', 'name'] as const;
 export const IMPORT_OPTIONAL_COLUMNS = ['town', 'acknowledge', 'method'] as const;
@@ -157,6 +158,7 @@ function readStatement(text: string, deps: Pick<AppDeps, 'config' | 'clock'>): P
     const date = parseDate(dateText, tz);
     if (!date) problems.push(`date "${dateText}" is not YYYY-MM-DD or DD/MM/YYYY`);
     else if (date.at.getTime() > now.getTime()) problems.push(`date ${date.date} is in the future`);
+    else if (isTooOldForAGift(date.at, now)) problems.push(`date ${date.date} is more than ${OLDEST_GIFT_YEARS} years ago`);
     const amountText = col(fields, 'amount')!.trim();
     const amount = parseMajorUnits(amountText);
     if (amount === null || amount <= 0) problems.push(`amount "${amountText}" is not a sum of money in pounds such as 12.50`);

@@ -110,7 +110,7 @@ export const fundAdminOpenApi: ZodOpenApiPathsObject = {
       tags: ['admin', 'fighting fund'],
       summary: 'Record an offline gift (cheque, bank transfer, cash, standing order, collection, other)',
       description:
-        '422 codes: given_at_in_future, acknowledgement_needs_name. 404 campaign_not_found. 409 duplicate_reference when the same method and reference were booked before (unless secondGift).',
+        '422 codes: given_at_in_future, given_at_too_old (more than 6 years ago), acknowledgement_needs_name. 404 campaign_not_found. 409 duplicate_reference when the same method and reference were booked before (unless secondGift).',
       requestBody: { required: true, content: { 'application/json': { schema: offlineGiftRequest } } },
       responses: {
         '201': { description: 'The entry', content: { 'application/json': { schema: ledgerEntryView } } },

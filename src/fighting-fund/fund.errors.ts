@@ -11,6 +11,7 @@ export type FundErrorCode =
   | 'currency_cannot_change'
   | 'monthly_period_fixed'
   | 'given_at_in_future'
+  | 'given_at_too_old'
   | 'acknowledgement_needs_name'
   | 'ledger_entry_not_found'
   | 'entry_already_reversed'

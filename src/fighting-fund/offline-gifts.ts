@@ -22,6 +22,19 @@ export interface OfflineGift {
   secondGift?: boolean | undefined;
 }
 
+/** How far back a gift may be dated: the years a society keeps its accounting records. */
+export const OLDEST_GIFT_YEARS = 6;
+
+/**
+ * Whether a gift's date lies further back than any treasurer could mean (1901, year 0):
+ * booking it would invent a monthly campaign for that month.
+ */
+export function isTooOldForAGift(givenAt: Date, now: Date): boolean {
+  const oldest = new Date(now);
+  oldest.setUTCFullYear(oldest.getUTCFullYear() - OLDEST_GIFT_YEARS);
+  return givenAt.getTime() < oldest.getTime();
+}
+
 /**
  * Records a cheque, transfer, cash or other gift received outside Stripe. Without
  * a campaign it goes to the campaign current when it was given; with one, the
@@ -31,6 +44,9 @@ export async function recordOfflineGift(deps: AppDeps, actor: Actor, gift: Offli
   const now = deps.clock.now();
   if (gift.givenAt.getTime() > now.getTime()) {
     throw fundError('given_at_in_future', 422, 'givenAt is in the future: record a gift once it has been given.', { givenAt: gift.givenAt.toISOString() });
+  }
+  if (isTooOldForAGift(gift.givenAt, now)) {
+    throw fundError('given_at_too_old', 422, `givenAt is more than ${OLDEST_GIFT_YEARS} years ago: no campaign of the fund can take it.`, { givenAt: gift.givenAt.toISOString() });
   }
   const acknowledged = gift.acknowledge ?? false;
   const thanks = thanksFor(acknowledged, gift.name, gift.town);

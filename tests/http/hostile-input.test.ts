@@ -90,4 +90,19 @@ describe('hostile input: never a 500 for anything a client sent', () => {
     const ok = await app.request('POST', '/api/admin/ledger', { headers: admin, json: { amount: 100, method: 'cash', reference: `r-${uid()}`, givenAt: '2026-11-01T00:00:00Z' } });
     expect(ok.status).toBe(201);
   });
+
+  it('when a gift is dated further back than the books are kept (6 years), then 422 given_at_too_old, by the API, the form and the bank import alike, and no campaign is made for it', async () => {
+    const before = await tableCounts(app);
+    const old = await app.request('POST', '/api/admin/ledger', { headers: admin, json: { amount: 100, method: 'cash', reference: `r-${uid()}`, givenAt: '2019-03-01T00:00:00Z' } });
+    expect(old.status).toBe(422);
+    expect(old.body.error.code).toBe('given_at_too_old');
+    const csv = `date,amount,reference,name\n01/03/1901,12.50,ref-${uid()},A Donor\n2019-03-01,5.00,ref-${uid()},B Donor\n`;
+    const imported = await app.request('POST', '/api/admin/ledger/import', { headers: { ...admin, 'content-type': 'text/csv' }, body: csv });
+    expect(imported.status).toBe(422);
+    expect(JSON.stringify(imported.body)).toContain('more than 6 years ago');
+    expect(await tableCounts(app)).toEqual(before);
+    expect(await app.db.selectFrom('campaigns').select('slug').where('slug', 'in', ['1901-03', '2019-03']).execute()).toEqual([]);
+    const recent = await app.request('POST', '/api/admin/ledger', { headers: admin, json: { amount: 100, method: 'cash', reference: `r-${uid()}`, givenAt: '2021-03-01T00:00:00Z' } });
+    expect(recent.status).toBe(201);
+  });
 });
