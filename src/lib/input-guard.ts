@@ -72,3 +72,19 @@ export const rejectUnstorableBody: RequestHandler = (req, _res, next) => {
   assertStorableText(req.body, 'body');
   next();
 };
+
+const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, 'g');
+
+/** A copy of a JSON value whose strings (keys included) have each NUL and lone surrogate replaced by U+FFFD. */
+export function replaceUnstorableText(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(UNSTORABLE_ALL, '\ufffd');
+  if (Array.isArray(value)) return value.map(replaceUnstorableText);
+  if (value && typeof value === 'object') {
+    const copy: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) {
+      Object.defineProperty(copy, key.replace(UNSTORABLE_ALL, '\ufffd'), { value: replaceUnstorableText(inner), enumerable: true, configurable: true, writable: true });
+    }
+    return copy;
+  }
+  return value;
+}

@@ -8,11 +8,20 @@
  *   dashboard set to another version) are stored as before, but a warning is logged
  *   once per version, and /readyz lists the versions seen, so someone fixes it.
  *
- * Against the real time, as the stripe package's own check: staleness is about the
- * delivery, not the domain clock.
+ * - A validly signed event whose JSON holds a NUL (`\u0000`) or a lone surrogate
+ *   (`\ud800`) cannot be stored in a jsonb column. Answering 5xx would make Stripe
+ *   deliver it again for days, and a real payment would never be booked; so such an
+ *   event is stored with U+FFFD in place of each such character (only free text, a
+ *   name or a description, can hold them: ids, amounts and types cannot), applied as
+ *   any other, and a warning logged.
+ *
+ * Timestamps are checked against the real time, as the stripe package's own check:
+ * staleness is about the delivery, not the domain clock.
  */
+import type Stripe from 'stripe';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../lib/errors.js';
+import { findUnstorableText, replaceUnstorableText } from '../lib/input-guard.js';
 import { STRIPE_API_VERSION } from './stripe-client.js';
 
 /** Seconds a signature's timestamp may differ from now, either way (Stripe's default). */
@@ -54,4 +63,16 @@ export function noteEventApiVersion(deps: Pick<AppDeps, 'logger'>, event: { id: 
 /** For /readyz: the pinned version and any other version events arrived with since the start. */
 export function stripeApiVersionReport(deps: Pick<AppDeps, 'logger'>): { pinned: string; otherVersionsSeen: string[] } {
   return { pinned: STRIPE_API_VERSION, otherVersionsSeen: [...(seenByApp.get(deps.logger) ?? [])].sort() };
+}
+
+/** The event and the body to store: as received, or, when jsonb cannot hold some of its text, with U+FFFD in its place. */
+export function storableEvent(deps: Pick<AppDeps, 'logger'>, event: Stripe.Event, rawBody: Buffer): { event: Stripe.Event; body: Buffer } {
+  const unstorable = findUnstorableText(event);
+  if (unstorable.length === 0) return { event, body: rawBody };
+  const cleaned = replaceUnstorableText(event) as Stripe.Event;
+  deps.logger.warn(
+    { eventId: event.id, type: event.type, fields: unstorable },
+    'stripe event holds characters the database cannot store (NUL, lone surrogate): stored with U+FFFD in their place',
+  );
+  return { event: cleaned, body: Buffer.from(JSON.stringify(cleaned), 'utf8') };
 }

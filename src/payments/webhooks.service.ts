@@ -9,7 +9,7 @@
 import type Stripe from 'stripe';
 import type { AppDeps } from '../deps.js';
 import { AppError } from '../lib/errors.js';
-import { assertSignatureTimestampNotAhead, noteEventApiVersion } from './stripe-event-checks.js';
+import { assertSignatureTimestampNotAhead, noteEventApiVersion, storableEvent } from './stripe-event-checks.js';
 import type { EventRecorder } from './record-stripe-events.js';
 
 export type WebhookErrorCode = 'invalid_signature' | 'invalid_event';
@@ -28,9 +28,10 @@ export async function receiveStripeEvent(
   rawBody: Buffer,
   signature: string | undefined,
 ): Promise<WebhookReceipt> {
-  const event = verifyEvent(deps, rawBody, signature);
+  // Text jsonb cannot hold (a NUL, a lone surrogate) is replaced, so Stripe's event is stored, never answered 5xx for days.
+  const { event, body } = storableEvent(deps, verifyEvent(deps, rawBody, signature), rawBody);
   // Rejects when it could not be stored: the error answers 5xx, and Stripe delivers again.
-  const outcome = await recorder.record(event, rawBody);
+  const outcome = await recorder.record(event, body);
   deps.metrics?.stripeDeliveries.inc({ type: event.type, outcome });
   return { received: true, eventId: event.id, outcome };
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import { eventResult, ledgerTotal, startDonation } from './payment-helpers.js';
 
 const eventOf = (apiVersion: string | null, object: Record<string, unknown> = {}) => ({
   id: `evt_edge_${randomUUID().replace(/-/g, '')}`,
@@ -49,5 +50,29 @@ describe('webhook deliveries at the edges', () => {
     const ready = await app.request('GET', '/readyz');
     expect(ready.status).toBe(200);
     expect(ready.body.details.stripeApiVersion).toEqual({ pinned: Stripe.API_VERSION, otherVersionsSeen: ['2019-02-19', '2020-08-27'] });
+  });
+
+  it('when a validly signed event holds a NUL or a lone surrogate, then it is stored with U+FFFD in their place, applied, and a second delivery is a duplicate', async () => {
+    for (const odd of ['A\u0000B', 'A\ud800B', '\udc00']) {
+      const event = eventOf(Stripe.API_VERSION, { name: odd, metadata: { [`k${odd}`]: odd } });
+      const res = await app.deliverWebhook(event);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.outcome).toBe('recorded');
+      const [stored] = await storedEvents(app, event.id);
+      const payload = stored!.payload as { data: { object: { name: string; metadata: Record<string, string> } } };
+      expect(payload.data.object.name).toBe(odd.replace(/\u0000|[\ud800-\udfff]/g, '\ufffd'));
+      expect(Object.values(payload.data.object.metadata)).toEqual([payload.data.object.name]);
+      expect(await eventResult(app, event.id)).toMatchObject({ outcome: 'ignored' });
+      expect((await app.deliverWebhook(event)).body.outcome).toBe('duplicate');
+    }
+    expect(app.logs.some((l) => typeof l.msg === 'string' && l.msg.startsWith('stripe event holds characters the database cannot store'))).toBe(true);
+
+    // A payment whose customer typed a NUL into their name is still booked.
+    const d = await startDonation(app, { amount: 700 });
+    const { events } = app.stripe.sandbox.state.pay(d.sessionId, 'card');
+    const completed = events[0]! as { data: { object: Record<string, unknown> } };
+    completed.data.object.customer_details = { ...(completed.data.object.customer_details as object), name: 'Nul\u0000Name' };
+    expect((await app.deliverWebhook(completed)).status).toBe(200);
+    expect(await ledgerTotal(app, d.donationId)).toBe(700);
   });
 });
