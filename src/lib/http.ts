@@ -56,15 +56,17 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       });
       return;
     }
-    (req.log ?? logger).error({ err }, 'unhandled error');
+    // No req.log when the error came before the request logger (the path guard, the fund's figures).
+    ((req as { log?: Logger }).log ?? logger).error({ err }, 'unhandled error');
     res.status(500).type('application/json').json({ error: { code: 'internal_error', message: 'Something went wrong on our side. Please try again.' } });
   };
 }
 
 function toAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
-  const bodyError = err as BodyParserError;
-  switch (bodyError?.type) {
+  // Anything may be thrown: only an object can carry these fields.
+  const bodyError = (typeof err === 'object' && err !== null ? err : {}) as BodyParserError;
+  switch (bodyError.type) {
     case 'entity.parse.failed':
       return new AppError({ code: 'malformed_json', status: 400, message: 'The request body is not valid JSON.' });
     case 'entity.too.large':
@@ -75,12 +77,12 @@ function toAppError(err: unknown): AppError | undefined {
   }
   // Any other error Express or a parser marks as the client's (http-errors: a 4xx status, `expose`),
   // e.g. a path parameter with a malformed escape: the client hears it as a 400, never a 500.
-  const status = bodyError?.status ?? bodyError?.statusCode;
+  const status = bodyError.status ?? bodyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500 && (err instanceof URIError || bodyError.expose === true)) {
     return new AppError({ code: 'invalid_request', status: 400, message: 'The request is not valid.' });
   }
-  const pgError = err as { code?: string; constraint?: string };
-  if (pgError?.code === '23505') {
+  const pgError = bodyError as { code?: string; constraint?: string };
+  if (pgError.code === '23505') {
     return new AppError({ code: 'conflict', status: 409, message: 'That conflicts with something that already exists.', details: { constraint: pgError.constraint } });
   }
   return undefined;

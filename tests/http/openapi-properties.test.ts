@@ -191,19 +191,25 @@ function nearValue(doc: any, raw: JsonSchema | undefined, depth = 0): fc.Arbitra
 
 // ---- encoding ---------------------------------------------------------------------
 
+/** JSON text of a value, or `otherwise` for what JSON cannot say (undefined). */
+function jsonOf(value: unknown, otherwise: string): string {
+  // JSON.stringify(undefined) is undefined, whatever its type says.
+  return value === undefined || typeof value === 'function' ? otherwise : JSON.stringify(value);
+}
+
 /** Percent-encodes text; text that is not Unicode (a lone surrogate) goes as its raw, malformed UTF-8 escape. */
 function encode(text: string): string {
   try {
     return encodeURIComponent(text);
   } catch {
-    return [...text].map((c) => (c.length === 1 && c >= '\ud800' && c <= '\udfff' ? '%ED%A0%80' : encodeURIComponent(c))).join('');
+    return Array.from(text).map((c) => (c.length === 1 && c >= '\ud800' && c <= '\udfff' ? '%ED%A0%80' : encodeURIComponent(c))).join('');
   }
 }
 
 const rawEscape = fc.constantFrom('%ff', '%c0%ae', '%E0%A4%A', '%', '%zz', '%00', '%2e%2e%2f', '%ED%A0%80');
 const pathValue = (doc: any, schema: JsonSchema | undefined) =>
   fc.oneof(
-    { arbitrary: nearValue(doc, schema).map((v) => encode(typeof v === 'string' ? v : JSON.stringify(v) ?? '')), weight: 3 },
+    { arbitrary: nearValue(doc, schema).map((v) => encode(typeof v === 'string' ? v : jsonOf(v, ''))), weight: 3 },
     { arbitrary: rawEscape, weight: 1 },
     { arbitrary: fc.constantFrom('1', '0', '-1', '99999999999999999999999', 'null', '__proto__', '2026-11', 'x'.repeat(300)), weight: 1 },
   ).map((s) => (s === '' ? '%20' : s));
@@ -216,21 +222,21 @@ function queryArbitrary(doc: any, params: Parameter[]): fc.Arbitrary<string> {
   );
   return fc.array(fc.tuple(pair, fc.oneof({ arbitrary: fc.constant(false), weight: 5 }, { arbitrary: rawEscape.map(() => true), weight: 1 }), rawEscape), { maxLength: 4 }).map((pairs) =>
     pairs
-      .map(([[k, v], raw, escape]) => `${encode(k)}=${raw ? escape : encode(typeof v === 'string' ? v : JSON.stringify(v) ?? '')}`)
+      .map(([[k, v], raw, escape]) => `${encode(k)}=${raw ? escape : encode(typeof v === 'string' ? v : jsonOf(v, ''))}`)
       .join('&'),
   );
 }
 
 function formEncode(value: unknown): string {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return `value=${encode(JSON.stringify(value) ?? '')}`;
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return `value=${encode(jsonOf(value, ''))}`;
   return Object.entries(value)
-    .map(([k, v]) => `${encode(k)}=${encode(typeof v === 'string' ? v : JSON.stringify(v) ?? '')}`)
+    .map(([k, v]) => `${encode(k)}=${encode(typeof v === 'string' ? v : jsonOf(v, ''))}`)
     .join('&');
 }
 
 /** JSON text, from JSON.stringify (which escapes lone surrogates) or hand-broken. */
 function jsonText(value: unknown): fc.Arbitrary<string> {
-  const text = JSON.stringify(value) ?? 'null';
+  const text = jsonOf(value, 'null');
   return fc.oneof(
     { arbitrary: fc.constant(text), weight: 6 },
     { arbitrary: fc.constantFrom(text.slice(0, -1), `${text}}`, text.replace(/"/, "'"), '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[', '{"amount":1e400}', '{"a":"\\u0000"}', '{"a":"\\ud800"}', ''), weight: 1 },
@@ -253,7 +259,7 @@ function requestArbitrary(doc: any, op: Operation, origin: string): fc.Arbitrary
       ),
       nearValue(doc, schema),
     ).chain(([type, value]) =>
-      type.includes('json') ? jsonText(value).map((text) => [type, text] as const) : fc.constant([type, type.includes('urlencoded') ? formEncode(value) : String(typeof value === 'string' ? value : JSON.stringify(value))] as const),
+      type.includes('json') ? jsonText(value).map((text) => [type, text] as const) : fc.constant([type, type.includes('urlencoded') ? formEncode(value) : typeof value === 'string' ? value : jsonOf(value, '')] as const),
     ),
   );
   const latin1Text = fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f).map((c) => String.fromCharCode(c)), maxLength: 60 });
@@ -286,7 +292,7 @@ function requestArbitrary(doc: any, op: Operation, origin: string): fc.Arbitrary
     query,
     contentType: body?.[0],
     body: op.method === 'get' || op.method === 'head' ? undefined : body?.[1],
-    headers: Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)) as Record<string, string>,
+    headers: Object.fromEntries(Object.entries(headers)),
   }));
 }
 
@@ -371,7 +377,7 @@ describe('every operation of the OpenAPI document, with generated input', () => 
             expect(await databaseChecksum(app), `${label}: a refused request changed the database`).toEqual(before);
           }
         }),
-        { numRuns: RUNS_PER_OPERATION, ...(SEED === undefined ? {} : { seed: SEED }), endOnFailure: false, interruptAfterTimeLimit: 20_000 },
+        { numRuns: RUNS_PER_OPERATION, ...(SEED === undefined ? {} : { seed: SEED }), endOnFailure: false },
       );
     }
   }, 240_000);
