@@ -18,12 +18,14 @@ import { renderPage } from './lib/pages.js';
 import { buildOpenApiDocument, errorResponses, type ZodOpenApiPathsObject } from './lib/openapi.js';
 import { peopleAdminOpenApi, peopleAdminRouter } from './admin/people-admin.routes.js';
 import { fundDeskOpenApi, fundDeskRouter } from './admin/fund-desk.routes.js';
+import { reconciliationOpenApi, reconciliationRouter } from './admin/reconciliation.routes.js';
+import { createEventReplayer } from './payments/replay-stripe-events.js';
 import { acknowledgementsPageOpenApi, acknowledgementsPageRouter } from './fighting-fund/acknowledgements-page.js';
 import { membersDeskOpenApi, membersDeskRouter } from './admin/members-desk.routes.js';
 import { accountOpenApi, accountRouter } from './members/account.routes.js';
 import { authOpenApi, authRouter } from './members/auth.routes.js';
 import { csrfProtection } from './members/csrf.js';
-import { buildAccountContributors } from './composition.js';
+import { buildAccountContributors, buildEventAppliers, buildPaymentHandlers } from './composition.js';
 import type { AppDeps } from './deps.js';
 import { redactSecretsInUrl } from './members/session.service.js';
 import { checkoutPagesOpenApi, checkoutPagesRouter } from './payments/checkout.routes.js';
@@ -134,6 +136,8 @@ export function buildApp(deps: AppDeps): Express {
     [fundRouter(deps), fundOpenApi],
     [fundAdminRouter(deps), fundAdminOpenApi],
     [fundDeskRouter(deps), fundDeskOpenApi],
+    // Repair replays missed events through the webhook's own inbox.
+    [reconciliationRouter(deps, createEventReplayer(deps, { appliers: buildEventAppliers(), handlers: buildPaymentHandlers(deps) })), reconciliationOpenApi],
     [acknowledgementsPageRouter(deps), acknowledgementsPageOpenApi],
     [membersDeskRouter(deps), membersDeskOpenApi],
     [donationsRouter(deps), donationsOpenApi],

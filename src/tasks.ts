@@ -4,6 +4,7 @@
  */
 import type { TaskList } from 'graphile-worker';
 import type { AppDeps } from './deps.js';
+import { adminCrontab, adminTasks } from './admin/admin.tasks.js';
 import { emailTasks } from './email/email.tasks.js';
 import { memberTasks } from './members/members.tasks.js';
 import { fundCrontab, fundTasks } from './fighting-fund/fund.tasks.js';
@@ -12,8 +13,8 @@ import { redactionCrontab, redactionTasks } from './payments/redaction.tasks.js'
 import { shareTasks, sharesCrontab } from './shares/shares.tasks.js';
 
 export function buildTaskList(deps: AppDeps): TaskList {
-  return { ...emailTasks(deps), ...memberTasks(deps), ...fundTasks(deps), ...paymentTasks(deps), ...shareTasks(deps), ...redactionTasks(deps) };
+  return { ...emailTasks(deps), ...memberTasks(deps), ...fundTasks(deps), ...paymentTasks(deps), ...shareTasks(deps), ...redactionTasks(deps), ...adminTasks(deps) };
 }
 
 /** graphile-worker crontab lines (minute hour day month weekday task). */
-export const crontab = ['# prune expired sign-in tokens, ended sessions and rate-limit windows', '17 4 * * * prune-sign-in-records', ...fundCrontab, ...sharesCrontab, ...redactionCrontab].join('\n');
+export const crontab = ['# prune expired sign-in tokens, ended sessions and rate-limit windows', '17 4 * * * prune-sign-in-records', ...fundCrontab, ...sharesCrontab, ...redactionCrontab, ...adminCrontab].join('\n');

@@ -32,11 +32,15 @@ export const adminPages: [string, string, Record<string, string>?][] = [
   ['GET', '/admin/people'],
   ['POST', `/admin/people/${someId}/roles/admin/grant`, {}],
   ['GET', '/admin/audit'],
+  ['GET', '/admin/reconciliation'],
+  ['POST', '/admin/reconciliation/repair', { from: '2026-11-19', to: '2026-11-19' }],
 ];
 
 export const adminApis: [string, string, unknown?, string?][] = [
   ['POST', '/api/admin/ledger/import', 'date,amount,reference,name\n2026-11-19,5.00,x,\n', 'text/csv'],
   ['GET', '/api/admin/acknowledgements?from=2026-11-01&to=2026-11-30'],
+  ['GET', '/api/admin/reconciliation?from=2026-11-19&to=2026-11-19'],
+  ['POST', '/api/admin/reconciliation/repair', { from: '2026-11-19', to: '2026-11-19' }],
 ];
 
 async function counts(app: TestApp) {
@@ -44,7 +48,8 @@ async function counts(app: TestApp) {
     select (select count(*) from campaigns)::int8 as campaigns, (select count(*) from ledger_entries)::int8 as ledger,
            (select count(*) from audit_log)::int8 as audit, (select count(*) from members)::int8 as members,
            (select count(*) from share_withdrawals where status <> 'requested')::int8 as decided,
-           (select count(*) from people where roles <> '{}')::int8 as roles`.execute(app.db);
+           (select count(*) from people where roles <> '{}')::int8 as roles,
+           (select count(*) from reconciliation_runs)::int8 as runs, (select count(*) from stripe_events)::int8 as events`.execute(app.db);
   return rows[0]!;
 }
 

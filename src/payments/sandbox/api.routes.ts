@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import { decodeStripeParams, flatPairs, type FormObject } from './form-params.js';
+import { createdRange } from './list-objects.js';
 import { SandboxApiError, stringMap, type SandboxEvent, type SandboxState } from './sandbox-state.js';
 
 interface StoredResponse {
@@ -42,6 +43,30 @@ export class SandboxApi {
         this.state.listRefunds({
           charge: optional(p.charge),
           paymentIntent: optional(p.payment_intent),
+          created: createdRange(p.created),
+          limit: clampLimit(p.limit),
+          startingAfter: optional(p.starting_after),
+        }),
+      ),
+    );
+    router.get(
+      '/v1/charges',
+      this.handle((p) =>
+        this.state.listCharges({
+          paymentIntent: optional(p.payment_intent),
+          created: createdRange(p.created),
+          limit: clampLimit(p.limit),
+          startingAfter: optional(p.starting_after),
+        }),
+      ),
+    );
+    router.get(
+      '/v1/disputes',
+      this.handle((p) =>
+        this.state.listDisputes({
+          charge: optional(p.charge),
+          paymentIntent: optional(p.payment_intent),
+          created: createdRange(p.created),
           limit: clampLimit(p.limit),
           startingAfter: optional(p.starting_after),
         }),
@@ -88,6 +113,8 @@ export class SandboxApi {
     router.get('/v1/invoice_payments', this.handle((p) => this.state.billing.listInvoicePayments(optional(p.invoice))));
     router.post('/v1/billing_portal/sessions', this.handle((p) => this.state.billing.createPortalSession(p)));
     router.get('/v1/charges/:id', this.handle((_p, req) => this.state.getCharge(String(req.params.id))));
+    router.get('/v1/refunds/:id', this.handle((_p, req) => this.state.getRefund(String(req.params.id))));
+    router.get('/v1/disputes/:id', this.handle((_p, req) => this.state.getDispute(String(req.params.id))));
     router.get('/v1/payment_intents/:id', this.handle((_p, req) => this.state.getPaymentIntent(String(req.params.id))));
 
     router.use((req, res) => {

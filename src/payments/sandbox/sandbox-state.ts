@@ -4,6 +4,7 @@
  * own database keeps what matters), shaped as the pinned API version shapes
  * them, and the signed events Stripe would send about them.
  */
+import { listObjects, type ListQuery } from './list-objects.js';
 import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
 import type { Clock } from '../../lib/clock.js';
@@ -479,20 +480,38 @@ export class SandboxState {
     return { refund, events: [this.event('charge.refunded', charge)] };
   }
 
-  /** GET /v1/refunds: newest first, Stripe's cursor pagination. */
-  listRefunds(query: { charge?: string | undefined; paymentIntent?: string | undefined; limit: number; startingAfter?: string | undefined }) {
-    let all = [...this.refunds.values()].filter(
+  /** GET /v1/refunds: newest first, Stripe's cursor pagination, by charge, PaymentIntent or creation time. */
+  listRefunds(query: ListQuery & { charge?: string | undefined; paymentIntent?: string | undefined }) {
+    const refunds = [...this.refunds.values()].filter(
       (r) => (!query.charge || r.charge === query.charge) && (!query.paymentIntent || r.payment_intent === query.paymentIntent),
     );
-    all = all.reverse();
-    let start = 0;
-    if (query.startingAfter) {
-      const i = all.findIndex((r) => r.id === query.startingAfter);
-      if (i < 0) throw noSuch('refund', query.startingAfter);
-      start = i + 1;
-    }
-    const data = all.slice(start, start + query.limit);
-    return { object: 'list' as const, data, has_more: start + query.limit < all.length, url: '/v1/refunds' };
+    return listObjects(refunds, query, '/v1/refunds', 'refund');
+  }
+
+  getRefund(id: string): SandboxRefund {
+    const refund = this.refunds.get(id);
+    if (!refund) throw noSuch('refund', id);
+    return refund;
+  }
+
+  getDispute(id: string): SandboxDispute {
+    const dispute = this.disputes.get(id);
+    if (!dispute) throw noSuch('dispute', id);
+    return dispute;
+  }
+
+  /** GET /v1/charges: newest first, by creation time (reconciliation lists a period's charges). */
+  listCharges(query: ListQuery & { paymentIntent?: string | undefined }) {
+    const charges = [...this.charges.values()].filter((c) => !query.paymentIntent || c.payment_intent === query.paymentIntent);
+    return listObjects(charges, query, '/v1/charges', 'charge');
+  }
+
+  /** GET /v1/disputes: newest first, by creation time. */
+  listDisputes(query: ListQuery & { charge?: string | undefined; paymentIntent?: string | undefined }) {
+    const disputes = [...this.disputes.values()].filter(
+      (d) => (!query.charge || d.charge === query.charge) && (!query.paymentIntent || d.payment_intent === query.paymentIntent),
+    );
+    return listObjects(disputes, query, '/v1/disputes', 'dispute');
   }
 
   // ---- disputes -----------------------------------------------------------------
