@@ -86,7 +86,7 @@ export async function tryAction<T>(action: () => Promise<T>): Promise<{ ok: true
   try {
     return { ok: true, value: await action() };
   } catch (err) {
-    if (err instanceof AppError && err.status < 500) return { ok: false, error: err };
+    if (err instanceof AppError && err.status < 500) return { ok: false, error: err as AppError<string> };
     throw err;
   }
 }

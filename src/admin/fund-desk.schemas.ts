@@ -17,8 +17,8 @@ export const acknowledgementsRangeQuery = z
     from: calendarDay.meta({ description: 'First day (society time zone), YYYY-MM-DD' }),
     to: calendarDay.meta({ description: 'Last day, inclusive' }),
   })
-  .refine((q) => q.from <= q.to, { message: 'from must not be after to', path: ['to'] })
-  .refine((q) => Date.parse(q.to) - Date.parse(q.from) <= 366 * 86_400_000, { message: 'at most a year at a time', path: ['to'] });
+  .refine((q) => q.from <= q.to, { error: 'from must not be after to', path: ['to'] })
+  .refine((q) => Date.parse(q.to) - Date.parse(q.from) <= 366 * 86_400_000, { error: 'at most a year at a time', path: ['to'] });
 
 export const ledgerPageQuery = z.object({
   campaign: z.union([campaignSlug, z.literal('')]).optional().transform((s) => s || undefined),

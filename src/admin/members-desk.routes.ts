@@ -184,4 +184,4 @@ export const membersDeskOpenApi: ZodOpenApiPathsObject = adminPagesOpenApi([
   ['get', '/admin/people', 'People with roles; find anyone by email or name (admin only)'],
   ['post', '/admin/people/{id}/roles/{role}/{change}', 'Grant or revoke the admin or treasurer role (admin only)'],
   ['get', '/admin/audit', 'The audit log, filtered by actor, subject and action'],
-]) as ZodOpenApiPathsObject;
+]);

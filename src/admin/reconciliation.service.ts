@@ -84,7 +84,7 @@ export async function reconcile(deps: ReconcileDeps, period: { from: string; to:
     activity = await listStripeActivity(deps, Math.floor((start.getTime() - DAY_MS) / 1000), Math.ceil((end.getTime() + DAY_MS) / 1000));
   } catch (err) {
     deps.logger.warn({ err, period }, 'reconciliation: Stripe did not answer');
-    await repo.insertRun(deps.db, { ...period, at: checkedAt, trigger, actorId: actor.id, outcome: 'failed', differences: 0, summary: {}, error: String((err as Error).message).slice(0, 500) });
+    await repo.insertRun(deps.db, { ...period, at: checkedAt, trigger, actorId: actor.id, outcome: 'failed', differences: 0, summary: {}, error: (err as Error).message.slice(0, 500) });
     throw reconcileError('Stripe did not answer, so nothing could be compared. Try again in a minute.', 502);
   }
   const inPeriod = (created: number) => created * 1000 >= start.getTime() && created * 1000 < end.getTime();
@@ -94,13 +94,13 @@ export async function reconcile(deps: ReconcileDeps, period: { from: string; to:
   const disputes = activity.disputes.filter((d) => !d.status.startsWith('warning_') && idOf(d.payment_intent));
 
   const pis = new Set<string>([...charges, ...refunds, ...disputes].map((o) => idOf(o.payment_intent)!));
-  const checkoutIds = charges.map((c) => c.metadata?.checkout_id).filter((id): id is string => !!id);
+  const checkoutIds = charges.map((c) => c.metadata.checkout_id).filter((id): id is string => !!id);
   const [checkouts, refused] = await Promise.all([repo.findCheckouts(deps.db, [...pis], checkoutIds), repo.refusedSharePayments(deps.db, [...pis])]);
   const ctx: Context = {
     checkoutsByPi: new Map(checkouts.filter((c) => c.payment_intent_id).map((c) => [c.payment_intent_id!, c])),
     checkoutsById: new Map(checkouts.map((c) => [c.id, c])),
   };
-  const metadataByPi = new Map(charges.map((c) => [idOf(c.payment_intent)!, c.metadata?.checkout_id]));
+  const metadataByPi = new Map(charges.map((c) => [idOf(c.payment_intent)!, c.metadata.checkout_id]));
   const ours = (pi: string): repo.OurCheckout | undefined => {
     const byPi = ctx.checkoutsByPi.get(pi);
     if (byPi) return byPi;
@@ -182,7 +182,7 @@ export async function reconcile(deps: ReconcileDeps, period: { from: string; to:
     differences.push({
       kind: 'missing_in_stripe',
       object,
-      stripeId: id ?? b.key,
+      stripeId: id,
       key: b.key,
       stripeAmount: null,
       bookedAmount: b.amount,
@@ -251,7 +251,7 @@ async function replayEventsFor(deps: ReconcileDeps, d: Difference): Promise<{ ev
     case 'payment': {
       const checkout = (await repo.findCheckouts(deps.db, [d.stripeId], []))[0];
       const charges = await deps.stripe.charges.list({ payment_intent: d.stripeId, limit: 1 });
-      const metadataCheckout = charges.data[0]?.metadata?.checkout_id;
+      const metadataCheckout = charges.data[0]?.metadata.checkout_id;
       const ours = checkout ?? (metadataCheckout ? (await repo.findCheckouts(deps.db, [], [metadataCheckout]))[0] : undefined);
       if (!ours?.stripe_session_id) return [];
       const session = await retrieveCheckoutSession(deps, ours.stripe_session_id);

@@ -40,7 +40,7 @@ export async function listLedgerPage(db: Executor, filter: LedgerFilter, limit: 
       .execute(),
     q.select(sql<number>`count(*)::int8`.as('total')).executeTakeFirstOrThrow(),
   ]);
-  return { rows: rows as LedgerPageRow[], total: count.total };
+  return { rows, total: count.total };
 }
 
 /** Gifts in (money-in kinds, less reversed ones) given in [from, to). */
