@@ -12,7 +12,7 @@ describe('the treasurer’s desk in a browser', () => {
   beforeAll(async () => {
     env = await startBrowserService();
   });
-  afterAll(() => env?.close());
+  afterAll(() => env.close());
 
   it('when a treasurer records a cheque, imports a statement and approves a withdrawal, then each shows on the pages and the member is emailed', async () => {
     const { service, browser } = env;
