@@ -1,8 +1,9 @@
 /**
- * What the Today page shows from components that may or may not be there yet:
- * reconciliations that found something, and supporters (count, monthly total).
+ * What the Today page shows from other components: reconciliations that found
+ * something, and the supporters (how many, what they give a month).
  */
 import type { AppDeps } from '../deps.js';
+import { supporterTotals } from '../supporters/supporters-admin.js';
 import { unresolvedReconciliations } from './reconciliation.service.js';
 
 export interface DeskExtras {
@@ -12,5 +13,6 @@ export interface DeskExtras {
 }
 
 export async function deskExtras(deps: AppDeps): Promise<DeskExtras> {
-  return { reconciliations: await unresolvedReconciliations(deps), supporters: null };
+  const [reconciliations, supporters] = await Promise.all([unresolvedReconciliations(deps), supporterTotals(deps)]);
+  return { reconciliations, supporters };
 }

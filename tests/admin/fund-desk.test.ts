@@ -179,6 +179,7 @@ describe('the /admin pages of the fund', () => {
     expect(res.text).toContain('November 2026 fighting fund');
     expect(res.text).toContain('£20.00');
     expect(res.text).toMatch(/Share withdrawals<\/a>: 0 to decide/);
+    expect(res.text).toMatch(/Supporters <strong>0<\/strong> giving £0\.00 a month/);
   });
 
   it('when the treasurer records a cheque through the form, then it is booked and listed, and the same cheque again is refused on the page until marked a second gift', async () => {
