@@ -7,6 +7,7 @@
  * of that calendar month in the society's time zone. A special campaign thus
  * takes over the fund while it runs, and the month resumes when it ends.
  */
+import { AppError } from '../lib/errors.js';
 import type { AppDeps } from '../deps.js';
 import { recordAudit, type Actor } from '../admin/audit.service.js';
 import type { Executor } from '../db/database.js';
@@ -157,6 +158,10 @@ export interface CampaignPatch {
  * currency: its entries are already counted in it.
  */
 export async function updateCampaign(deps: AppDeps, actor: Actor, slug: string, patch: CampaignPatch): Promise<CampaignView> {
+  // A form posted with every field blank changes nothing: say so rather than run an empty UPDATE.
+  if (Object.values(patch).every((value) => value === undefined)) {
+    throw new AppError({ code: 'invalid_request', status: 400, message: 'Give at least one of the title, the target or the deadline to change.' });
+  }
   const view = await withOverlapGuard(() =>
     deps.db.transaction().execute(async (trx) => {
       const before = await campaigns.lockCampaignBySlug(trx, slug);

@@ -250,6 +250,19 @@ describe('the /admin pages of the fund', () => {
     expect((await app.request('GET', '/admin/campaigns', { headers: { ...headers, ...html } })).text).toContain('Press appeal');
   });
 
+  it('when the change form is posted with every field blank, then 400 names what to give and the campaign is unchanged', async () => {
+    const slug = `appeal-${uid()}`;
+    await app.request('POST', '/admin/campaigns', {
+      headers: { ...headers, ...html },
+      form: { title: 'Blank appeal', slug, target: '5000', startsOn: '2027-02-05', endsOn: '2027-02-20' },
+    });
+    const before = await app.db.selectFrom('campaigns').selectAll().where('slug', '=', slug).executeTakeFirstOrThrow();
+    const res = await app.request('POST', `/admin/campaigns/${slug}`, { headers: { ...headers, ...html }, form: {} });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('at least one of the title, the target or the deadline');
+    expect(await app.db.selectFrom('campaigns').selectAll().where('slug', '=', slug).executeTakeFirstOrThrow()).toEqual(before);
+  });
+
   it('when the treasurer reverses a gift from its page, then the ledger shows the correction', async () => {
     const gift = await app.request('POST', '/api/admin/ledger', { headers, json: { amount: 700, method: 'cash', reference: uid(), givenAt: '2026-11-19T10:00:00Z' } });
     const res = await app.request('POST', `/admin/ledger/${gift.body.id}/reverse`, { headers: { ...headers, ...html }, form: { reason: 'counted twice' } });
