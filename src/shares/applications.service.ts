@@ -154,8 +154,10 @@ async function checkOwnersApplication(deps: SharesDeps, trx: Executor, personId:
  */
 function checkOwnAmount(deps: SharesDeps, request: ShareApplicationRequest, amount: number): void {
   const { shares: rules, society } = deps.config;
-  if (isExemptFromCap(undefined, request.applicant) || amount <= rules.maxHolding) return;
-  const maxShares = Math.floor(rules.maxHolding / rules.price);
+  // The same rule as for a holder, standing on an empty holding.
+  const verdict = checkCap({ held: 0, pending: 0, requested: amount, maxHolding: rules.maxHolding, pricePerShare: rules.price });
+  if (isExemptFromCap(undefined, request.applicant) || verdict.allowed) return;
+  const maxShares = verdict.roomShares;
   throw shareError(
     'holding_cap_exceeded',
     `No one may hold more than ${readableMoney(rules.maxHolding, society.currency)} in shares: please apply for at most ${maxShares} shares. ` +
