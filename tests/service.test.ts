@@ -36,7 +36,7 @@ describe('the service process', () => {
           { host: '127.0.0.1', port, method: 'POST', path: '/api/donations', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
           (res) => {
             let text = '';
-            res.on('data', (c) => (text += c));
+            res.on('data', (c: Buffer) => (text += c.toString()));
             res.on('end', () => resolve({ status: res.statusCode!, body: text }));
           },
         );

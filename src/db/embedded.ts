@@ -30,7 +30,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     persistent: true,
     // PostgreSQL refuses to run as root; the package then runs it as a `postgres` user (created if missing).
     createPostgresUser: runAsRoot,
-    onLog: (m) => pgLog.debug(String(m).trim()),
+    onLog: (m) => pgLog.debug(m.trim()),
     onError: (m) => pgLog.warn({ err: m }, 'embedded postgres reported an error'),
   });
   const initialised = await exists(path.join(clusterDir, 'PG_VERSION'));

@@ -24,11 +24,11 @@ class DirectoryMigrationProvider implements MigrationProvider {
 }
 
 /** Kysely's migrator over /migrations (the migrations test also walks them down with it). */
-export function createMigrator(db: Kysely<any>): Migrator {
+export function createMigrator<D>(db: Kysely<D>): Migrator {
   return new Migrator({ db, provider: new DirectoryMigrationProvider() });
 }
 
-export async function migrateToLatest(db: Kysely<any>, pool: pg.Pool, logger?: Logger): Promise<void> {
+export async function migrateToLatest<D>(db: Kysely<D>, pool: pg.Pool, logger?: Logger): Promise<void> {
   await runWorkerMigrations({ pgPool: pool, logger: workerLogger(logger) });
   const migrator = createMigrator(db);
   const { error, results } = await migrator.migrateToLatest();

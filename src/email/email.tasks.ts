@@ -7,7 +7,7 @@ import { createMailTransport, type MailTransport } from './transport.js';
 export function emailTasks(deps: AppDeps): Record<string, Task> {
   let transport: MailTransport | undefined;
   const sendEmail: Task = async (payload, helpers) => {
-    const emailId = (payload as { emailId?: unknown })?.emailId;
+    const emailId = (payload as { emailId?: unknown } | null)?.emailId;
     if (typeof emailId !== 'string') {
       helpers.logger.error(`send-email job ${helpers.job.id} has no emailId; dropping it`);
       return;

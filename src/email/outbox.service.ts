@@ -104,7 +104,7 @@ export async function sendQueuedEmail(
   });
   if (outcome === 'failed' || outcome === 'sent') deps.metrics?.emails.inc({ template, outcome });
   if (outcome === 'failed') {
-    await recordEmailFailure(deps.db, emailId, deps.clock.now(), String((failure as Error)?.message ?? failure));
+    await recordEmailFailure(deps.db, emailId, deps.clock.now(), failure instanceof Error ? failure.message : String(failure));
     deps.logger.warn({ err: failure, emailId }, 'sending an email failed; it will be retried');
     throw failure;
   }

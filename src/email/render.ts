@@ -38,20 +38,25 @@ export function commonEmailVars(config: Config) {
   };
 }
 
+/** liquidjs renders to `any`: a template always renders text. */
+async function renderText(engine: Liquid, file: string, scope: object): Promise<string> {
+  return String(await engine.renderFile(file, scope));
+}
+
 export async function renderEmail(config: Config, template: string, vars: Record<string, unknown>): Promise<RenderedEmail> {
   if (!/^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*)*$/.test(template)) throw new Error(`bad email template name ${template}`);
   const { html, plain } = engines();
   const scope = { ...vars, ...commonEmailVars(config) };
   const [subject, htmlBody, textBody] = await Promise.all([
     // Full file names: liquidjs only appends .liquid to names without an extension.
-    plain.renderFile(`emails/${template}.subject.liquid`, scope),
-    html.renderFile(`emails/${template}.html.liquid`, scope),
-    plain.renderFile(`emails/${template}.txt.liquid`, scope),
+    renderText(plain, `emails/${template}.subject.liquid`, scope),
+    renderText(html, `emails/${template}.html.liquid`, scope),
+    renderText(plain, `emails/${template}.txt.liquid`, scope),
   ]);
-  const cleanSubject = String(subject).replace(/\s+/g, ' ').trim();
+  const cleanSubject = subject.replace(/\s+/g, ' ').trim();
   const [htmlDocument, textDocument] = await Promise.all([
-    html.renderFile('emails/layout.html.liquid', { ...scope, subject: cleanSubject, content: htmlBody }),
-    plain.renderFile('emails/layout.txt.liquid', { ...scope, subject: cleanSubject, content: String(textBody).trim() }),
+    renderText(html, 'emails/layout.html.liquid', { ...scope, subject: cleanSubject, content: htmlBody }),
+    renderText(plain, 'emails/layout.txt.liquid', { ...scope, subject: cleanSubject, content: textBody.trim() }),
   ]);
-  return { subject: cleanSubject, html: String(htmlDocument), text: `${String(textDocument).trim()}\n` };
+  return { subject: cleanSubject, html: htmlDocument, text: `${textDocument.trim()}\n` };
 }

@@ -95,7 +95,7 @@ export const updateCampaignRequest = z
     deadline: instant.optional(),
     currency: z.string().max(10).optional().meta({ description: 'Cannot change: 422 currency_cannot_change' }),
   })
-  .refine((p) => Object.values(p).some((v) => v !== undefined), 'says nothing to change')
+  .refine((p) => Object.values(p).some((v: unknown) => v !== undefined), 'says nothing to change')
   .meta({ id: 'UpdateCampaignRequest' });
 
 export const offlineMethod = z.enum(['cheque', 'bank_transfer', 'cash', 'standing_order', 'collection', 'other']);

@@ -53,7 +53,7 @@ export function currentSession(req: Request): SessionClaims {
 /** Who did it, for the audit log. */
 export function currentActor(req: Request): Actor {
   const person = currentPerson(req);
-  return { id: person.id, email: person.email, requestId: typeof req.id === 'string' ? req.id : req.id ? String(req.id) : null };
+  return { id: person.id, email: person.email, requestId: typeof req.id === 'string' ? req.id : typeof req.id === 'number' ? String(req.id) : null };
 }
 
 /** Reads and verifies the session cookie once per request. */

@@ -73,6 +73,8 @@ export interface AccountContributor {
    * Says what it erased and kept, for the answer; `audit` (counts, never personal
    * details) joins the 'person.erased' audit entry.
    */
+  // A contributor with nothing to add simply returns: `void` here lets it be a plain async function.
+  // eslint-disable-next-line @typescript-eslint/no-invalid-void-type
   onErasure?(trx: Transaction<DB>, actor: Actor, personId: string): Promise<ErasureContribution | void>;
 }
 

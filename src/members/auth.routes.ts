@@ -69,7 +69,7 @@ export function authRouter(deps: AppDeps): Router {
 }
 
 function requestIdOf(id: unknown): string | null {
-  return typeof id === 'string' ? id : id === undefined || id === null ? null : String(id);
+  return typeof id === 'string' ? id : typeof id === 'number' ? String(id) : null;
 }
 
 export const authOpenApi: ZodOpenApiPathsObject = {

@@ -75,7 +75,7 @@ export async function countPeopleWithRole(db: Executor, role: RoleName): Promise
     .where(sql<boolean>`${role} = any(roles)`)
     .where('erased_at', 'is', null)
     .executeTakeFirstOrThrow();
-  return Number(row.n);
+  return row.n;
 }
 
 export async function searchPeople(db: Executor, query: string | undefined, limit: number): Promise<Person[]> {

@@ -16,11 +16,12 @@ export function wantsHtml(req: Request): boolean {
 export function membersErrorHandler(deps: AppDeps): ErrorRequestHandler {
   return async (err, req, res, next) => {
     if (!(err instanceof AppError)) return next(err);
+    const error = err as AppError<string>;
     const retryAfter = (err.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
     if (err.status === 429 && typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
     if (!wantsHtml(req) || res.headersSent) return next(err);
     res.setHeader('Cache-Control', 'no-store');
-    await renderPage(deps, res, 'auth-message', { title: titleFor(err.status), message: err.message, code: err.code, offerSignIn: err.status === 401 || err.status === 429 || req.path === '/api/auth/login' }, err.status);
+    await renderPage(deps, res, 'auth-message', { title: titleFor(error.status), message: error.message, code: error.code, offerSignIn: error.status === 401 || error.status === 429 || req.path === '/api/auth/login' }, error.status);
   };
 }
 

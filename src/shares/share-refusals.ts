@@ -96,6 +96,8 @@ export async function refundSharePayment(
     const now = deps.clock.now();
     await updateApplication(trx, application.id, { refund_id: refundId, refunded_at: now, updated_at: now });
     const currency = locked.currency.trim();
+    // The column is text: a reason written by an older version may have no explanation.
+    const explain = (refusalExplanations as Partial<Record<string, (a: ShareApplication, max: string) => string>>)[locked.refusal_reason ?? ''];
     await queueEmail(deps, trx, {
       to: locked.email,
       template: 'shares/refused',
@@ -104,8 +106,7 @@ export async function refundSharePayment(
         name: locked.name,
         shares: locked.shares,
         amount: readableMoney(locked.amount, currency),
-        explanation: refusalExplanations[locked.refusal_reason as RefusalReason]?.(locked, readableMoney(deps.config.shares.maxHolding, currency)) ??
-          'We could not allot these shares.',
+        explanation: explain?.(locked, readableMoney(deps.config.shares.maxHolding, currency)) ?? 'We could not allot these shares.',
       },
     });
   });
@@ -117,7 +118,7 @@ async function refundOrAlreadyRefunded(deps: Pick<AppDeps, 'stripe' | 'logger'>,
     const refund = await refundPayment(deps, { paymentIntentId, reason, idempotencyKey: `share-application-refund:${paymentIntentId}` });
     return refund.refundId;
   } catch (err) {
-    const code = ((err as { cause?: { code?: unknown; raw?: { code?: unknown } } }).cause ?? {}) as { code?: unknown; raw?: { code?: unknown } };
+    const code = (err as { cause?: { code?: unknown; raw?: { code?: unknown } } }).cause ?? {};
     if (code.code === 'charge_already_refunded' || code.raw?.code === 'charge_already_refunded') {
       deps.logger.warn({ paymentIntentId }, 'share payment was already refunded at Stripe');
       return 'already-refunded';

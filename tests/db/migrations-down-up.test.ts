@@ -78,7 +78,7 @@ describe('migrations', () => {
     expect(applied.length).toBeGreaterThan(0);
     for (const migrationName of [...applied].reverse()) {
       const { error, results } = await migrator.migrateDown();
-      expect({ migrationName, error: error === undefined ? undefined : String((error as Error).message ?? error) }).toEqual({ migrationName, error: undefined });
+      expect({ migrationName, error: error === undefined ? undefined : error instanceof Error ? error.message : JSON.stringify(error) }).toEqual({ migrationName, error: undefined });
       expect(results).toEqual([{ migrationName, direction: 'Down', status: 'Success' }]);
     }
     expect(await schemaSnapshot(url)).toEqual({ columns: [], constraints: [], indexes: [], triggers: [], functions: [], types: [], sequences: [] });

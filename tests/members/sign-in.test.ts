@@ -195,7 +195,7 @@ describe('magic-link sign-in against a real SMTP server', () => {
       const wrongKey = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(deriveKey('an-entirely-different-secret-of-enough-length', 'session'));
       expect((await call(wrongKey)).status).toBe(401);
       // The raw AUTH_SECRET is not the key either (it is derived per purpose).
-      const rawSecret = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(app.config.auth.secret!));
+      const rawSecret = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(app.config.auth.secret));
       expect((await call(rawSecret)).status).toBe(401);
 
       const tampered = `${header}.${Buffer.from(JSON.stringify({ ...claims, sub: other.personId })).toString('base64url')}.${signature}`;

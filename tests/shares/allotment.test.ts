@@ -355,7 +355,7 @@ describe('a payment that can no longer be honoured', () => {
 
     // This test's own worker: stopped at its end, so the next tests see their jobs waiting.
     const worker = await app.startWorker();
-    const refundCall = await eventually(async () => {
+    const refundCall = await eventually(() => {
       const call = app.stripe.requestsTo('/v1/refunds', 'POST').find((r) => r.params.payment_intent === refused.payment_intent_id);
       expect(call).toBeDefined();
       return call!;

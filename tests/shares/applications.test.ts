@@ -61,7 +61,7 @@ describe('applying for shares', () => {
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('invalid_request');
     const after = await app.db.selectFrom('share_applications').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    expect(Number(after.n)).toBe(Number(before.n));
+    expect(after.n).toBe(before.n);
   });
 
   it('when the rules are not accepted, then 422 rules_not_accepted pointing to the rules', async () => {

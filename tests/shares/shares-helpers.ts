@@ -81,7 +81,7 @@ export async function emailsTo(app: TestApp, to: string) {
 }
 
 /** Waits (polling the database) until `check` passes: for work done by the job worker. */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000): Promise<T> {
   const started = Date.now();
   for (;;) {
     try {

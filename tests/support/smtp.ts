@@ -60,7 +60,7 @@ export async function startTestSmtp(): Promise<TestSmtp> {
             for (const wake of waiters) wake();
             callback();
           })
-          .catch((err: Error) => callback(err));
+          .catch((err: unknown) => callback(err instanceof Error ? err : new Error(String(err))));
       },
     });
     await new Promise<void>((resolve, reject) => {

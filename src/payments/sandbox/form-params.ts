@@ -29,7 +29,7 @@ export function decodeStripeParams(flat: Iterable<[string, string]>): FormObject
         child = nextIsIndex ? [] : {};
         container[part] = child;
       }
-      node = child as FormObject | FormValue[];
+      node = child;
       if (Array.isArray(node) && path[i + 1] === '') path[i + 1] = String(node.length);
     }
   }
@@ -49,7 +49,8 @@ function splitKey(key: string): string[] | null {
 
 function compactArrays(value: FormValue): FormValue {
   if (typeof value === 'string') return value;
-  if (Array.isArray(value)) return value.filter((v) => v !== undefined).map(compactArrays);
+  // flat skips the holes that an index like a[5] leaves in a sparse array.
+  if (Array.isArray(value)) return value.flat(0).map(compactArrays);
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, compactArrays(v)]));
 }
 
