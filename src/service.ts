@@ -10,19 +10,18 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Config } from './config.js';
 import { buildApp } from './app.js';
-import type { AppDeps } from './deps.js';
+import { buildDeps, startInstanceWorker } from './composition.js';
 import { connectDatabase, type DatabaseHandle } from './db/database.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
 import { migrateToLatest } from './db/migrator.js';
 import { systemClock, type Clock } from './lib/clock.js';
-import { startJobWorker, type LivenessOptions } from './lib/job-worker.js';
+import type { LivenessOptions } from './lib/job-worker.js';
 import type { Logger } from './lib/logger.js';
-import { createMetrics, jobMetricsEvents } from './lib/metrics.js';
+import { createMetrics } from './lib/metrics.js';
 import { createStripeSandbox, type StripeSandbox } from './payments/sandbox/sandbox.js';
-import { createStripeClient } from './payments/stripe-client.js';
 import { waitForStripeEvents } from './payments/apply-stripe-events.js';
 import { withAuthSecret } from './members/auth-keys.js';
-import { buildTaskList, crontab } from './tasks.js';
+import { crontab } from './tasks.js';
 
 /** Jobs run side by side by one instance (webhook events, emails, the schedule). */
 export const JOB_CONCURRENCY = 4;
@@ -54,7 +53,6 @@ export async function startService(givenConfig: Config, logger: Logger, options:
   const database = connectDatabase(config.databaseUrl ?? embedded!.url, { max: 20 });
   await migrateToLatest(database.db, database.pool, logger);
 
-  const stripeSecretKey = config.stripe.secretKey ?? 'sk_test_sandbox';
   const stripeWebhookSecret = config.stripe.webhookSecret ?? (await readOrCreateSandboxSecret(config.dataDir));
   if (config.stripe.sandbox) logger.warn('SANDBOX payments: no Stripe keys are set, payments are simulated locally');
 
@@ -82,25 +80,27 @@ export async function startService(givenConfig: Config, logger: Logger, options:
     });
     stripeApiBase = `${local}/sandbox/stripe`;
   }
-  const stripe = createStripeClient({ secretKey: stripeSecretKey, apiBase: stripeApiBase });
-
-  const metrics = createMetrics({ processMetrics: true });
-  const deps: AppDeps = { config, db: database.db, clock, logger, stripe, stripeWebhookSecret, metrics, ...(sandbox ? { sandbox } : {}) };
+  const deps = buildDeps({
+    config,
+    db: database.db,
+    clock,
+    logger,
+    stripeWebhookSecret,
+    stripeApiBase,
+    metrics: createMetrics({ processMetrics: true }),
+    ...(sandbox ? { sandbox } : {}),
+  });
   const app = buildApp(deps);
   // Attached in the same tick as 'listening' resolved: no request can have arrived before.
   server.on('request', app);
 
   // Applies webhook events (and what was recorded but not applied before a restart), sends
   // email, runs the schedule. New jobs wake it at once (LISTEN/NOTIFY); the poll is a fallback.
-  const worker = await startJobWorker({
+  const worker = await startInstanceWorker(deps, {
     pool: database.pool,
-    db: database.db,
-    taskList: buildTaskList(deps),
     crontab,
     concurrency: JOB_CONCURRENCY,
     pollInterval: 1000,
-    events: jobMetricsEvents(metrics),
-    logger: logger.child({ component: 'worker' }),
     ...(options.liveness ? { liveness: options.liveness } : {}),
   });
 

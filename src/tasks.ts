@@ -1,6 +1,7 @@
 /**
  * The background jobs (graphile-worker tasks) and their schedule. Jobs are
  * added inside the transaction of the change that causes them (lib/jobs.ts).
+ * The composition root (composition.ts) builds the task list with its registries.
  */
 import type { TaskList } from 'graphile-worker';
 import type { AppDeps } from './deps.js';
@@ -8,12 +9,22 @@ import { adminCrontab, adminTasks } from './admin/admin.tasks.js';
 import { emailTasks } from './email/email.tasks.js';
 import { memberTasks } from './members/members.tasks.js';
 import { fundCrontab, fundTasks } from './fighting-fund/fund.tasks.js';
+import type { EventAppliers } from './payments/event-appliers.js';
+import type { PaymentHandlers } from './payments/payment-handlers.js';
 import { paymentTasks } from './payments/payments.tasks.js';
 import { redactionCrontab, redactionTasks } from './payments/redaction.tasks.js';
 import { shareTasks, sharesCrontab } from './shares/shares.tasks.js';
 
-export function buildTaskList(deps: AppDeps): TaskList {
-  return { ...emailTasks(deps), ...memberTasks(deps), ...fundTasks(deps), ...paymentTasks(deps), ...shareTasks(deps), ...redactionTasks(deps), ...adminTasks(deps) };
+export function buildTaskList(deps: AppDeps, registries: { appliers: EventAppliers; handlers: PaymentHandlers }): TaskList {
+  return {
+    ...emailTasks(deps),
+    ...memberTasks(deps),
+    ...fundTasks(deps),
+    ...paymentTasks(deps, registries),
+    ...shareTasks(deps),
+    ...redactionTasks(deps),
+    ...adminTasks(deps),
+  };
 }
 
 /** graphile-worker crontab lines (minute hour day month weekday task). */

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from '../../src/app.js';
+import { buildDeps, startInstanceWorker } from '../../src/composition.js';
 import type { AppDeps } from '../../src/deps.js';
 import { loadConfig } from '../../src/config.js';
 import { adminQuery, withDatabase } from '../../src/db/admin.js';
@@ -20,10 +21,7 @@ import { migrateToLatest } from '../../src/db/migrator.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { freePort } from '../../src/lib/net.js';
-import { createStripeClient } from '../../src/payments/stripe-client.js';
-import { startJobWorker } from '../../src/lib/job-worker.js';
 import { JOB_CONCURRENCY } from '../../src/service.js';
-import { buildTaskList } from '../../src/tasks.js';
 
 export const BENCH_WEBHOOK_SECRET = 'whsec_bench_reader_coop';
 
@@ -34,7 +32,7 @@ export interface BenchServer {
 
 export async function startBenchPostgres(): Promise<BenchServer> {
   const given = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
-  if (given) return { url: given, stop: async () => undefined };
+  if (given) return { url: given, stop: () => Promise.resolve() };
   const embedded = await startEmbeddedPostgres({
     dataDir: path.resolve('var/bench'),
     port: await freePort(),
@@ -89,23 +87,9 @@ export async function startBenchApp(database: ScratchDatabase, env: Record<strin
   });
   const { pino } = await import('pino');
   const logger = createLogger('info', pino.destination({ dest: '/dev/null', sync: false }));
-  const deps: AppDeps = {
-    config,
-    db: database.handle.db,
-    clock: systemClock,
-    logger,
-    stripe: createStripeClient({ secretKey: config.stripe.secretKey!, apiBase: config.stripe.apiBase }),
-    stripeWebhookSecret: BENCH_WEBHOOK_SECRET,
-  };
+  const deps = buildDeps({ config, db: database.handle.db, clock: systemClock, logger, stripeWebhookSecret: BENCH_WEBHOOK_SECRET });
   // As service.ts runs it: the job worker applies recorded events as their jobs are added.
-  const worker = await startJobWorker({
-    pool: database.handle.pool,
-    db: database.handle.db,
-    taskList: buildTaskList(deps),
-    concurrency: JOB_CONCURRENCY,
-    pollInterval: 1000,
-    logger,
-  });
+  const worker = await startInstanceWorker(deps, { pool: database.handle.pool, concurrency: JOB_CONCURRENCY, pollInterval: 1000 });
   const server = buildApp(deps).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   return {

@@ -14,17 +14,14 @@ import type { Runner } from 'graphile-worker';
 import Stripe from 'stripe';
 import { inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
+import { buildDeps, startInstanceWorker } from '../../src/composition.js';
 import type { AppDeps } from '../../src/deps.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/database.js';
 import { FixedClock } from '../../src/lib/clock.js';
-import { startJobWorker, type JobWorker, type LivenessOptions } from '../../src/lib/job-worker.js';
+import type { JobWorker, LivenessOptions } from '../../src/lib/job-worker.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { createMetrics, jobMetricsEvents } from '../../src/lib/metrics.js';
-import { createStripeClient } from '../../src/payments/stripe-client.js';
 import { waitForStripeEvents } from '../../src/payments/apply-stripe-events.js';
-import { paymentTasks } from '../../src/payments/payments.tasks.js';
-import { buildTaskList } from '../../src/tasks.js';
 import { startFakeStripe, type FakeStripe } from './fake-stripe.js';
 import { adminQuery, withDatabase } from '../../src/db/admin.js';
 
@@ -152,16 +149,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     }),
   );
   const handle = connectDatabase(database.url, { max: 10 });
-  const deps: AppDeps = {
-    config,
-    db: handle.db,
-    clock,
-    logger,
-    // With STRIPE_SECRET_KEY: '' (sandbox mode, as service.ts does) the client still needs a key to exist.
-    stripe: createStripeClient({ secretKey: config.stripe.secretKey ?? 'sk_test_sandbox', apiBase: config.stripe.apiBase }),
-    stripeWebhookSecret: TEST_WEBHOOK_SECRET,
-    metrics: createMetrics(),
-  };
+  // Built by the composition root, as service.ts builds them.
+  const deps = buildDeps({ config, db: handle.db, clock, logger, stripeWebhookSecret: TEST_WEBHOOK_SECRET });
   const app = buildApp(deps);
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
@@ -170,23 +159,20 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   fakeStripe.setWebhook(`${url}/webhooks/stripe`, undefined, () => waitForStripeEvents(deps));
 
   const workers: JobWorker[] = [];
-  const startJobs = async (taskList: ReturnType<typeof buildTaskList>) => {
-    const worker = await startJobWorker({
+  const startJobs = async (tasks: 'all' | 'payments') => {
+    const worker = await startInstanceWorker(deps, {
       pool: handle.pool,
-      db: handle.db,
-      taskList,
+      tasks,
       concurrency: 2,
       pollInterval: 100,
-      events: jobMetricsEvents(deps.metrics),
-      logger: logger.child({ component: 'worker' }),
       ...(options.liveness ? { liveness: options.liveness } : {}),
     });
     workers.push(worker);
     return worker.runner;
   };
-  const startWorker = () => startJobs(buildTaskList(deps));
+  const startWorker = () => startJobs('all');
   if (options.worker) await startWorker();
-  else await startJobs(paymentTasks(deps));
+  else await startJobs('payments');
 
   const request = (method: string, urlPath: string, opts: RequestOptions = {}) => requestTo(url, method, urlPath, opts);
 

@@ -14,18 +14,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { run as runWorker, type Runner, type WorkerEvents } from 'graphile-worker';
+import type { Runner, WorkerEvents } from 'graphile-worker';
 import { buildApp } from '../../src/app.js';
+import { buildDeps, startInstanceWorker } from '../../src/composition.js';
 import { connectDatabase } from '../../src/db/database.js';
 import type { AppDeps } from '../../src/deps.js';
-import { startJobWorker, type JobWorker } from '../../src/lib/job-worker.js';
-import { workerLogger } from '../../src/lib/jobs.js';
+import { type JobWorker } from '../../src/lib/job-worker.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { createMetrics, jobMetricsEvents } from '../../src/lib/metrics.js';
-import { createStripeClient } from '../../src/payments/stripe-client.js';
 import { waitForStripeEvents } from '../../src/payments/apply-stripe-events.js';
-import { paymentTasks } from '../../src/payments/payments.tasks.js';
-import { buildTaskList } from '../../src/tasks.js';
 import { requestTo, signWebhook, startTestApp, type LogLine, type RequestOptions, type TestApp, type TestAppOptions, type TestResponse } from './test-app.js';
 
 /** One instance of the two: its own URL, deps, logs and worker. */
@@ -55,7 +51,7 @@ export interface TwoInstances extends TestApp {
 export async function startTwoInstances(options: TestAppOptions = {}): Promise<TwoInstances> {
   const first = await startTestApp(options);
   const second = await startSecondInstance(first, options);
-  const extraRunners: Runner[] = [];
+  const extraRunners: JobWorker[] = [];
   const instances: [Instance, Instance] = [asInstance(first, extraRunners), second.instance];
   const drainBoth = async () => {
     await Promise.all(instances.map((i) => i.drainStripeEvents()));
@@ -99,7 +95,7 @@ export async function startTwoInstances(options: TestAppOptions = {}): Promise<T
 }
 
 /** The first app as one of the two; workers started here with options are stopped by `runners`' owner. */
-function asInstance(app: TestApp, runners: Runner[]): Instance {
+function asInstance(app: TestApp, runners: JobWorker[]): Instance {
   return {
     url: app.url,
     deps: app.deps,
@@ -109,9 +105,9 @@ function asInstance(app: TestApp, runners: Runner[]): Instance {
     drainStripeEvents: app.drainStripeEvents,
     async startWorker(opts = {}) {
       if (opts.crontab === undefined && !opts.events) return app.startWorker();
-      const runner = await runTestWorker(app.database.pool, app.deps, opts);
-      runners.push(runner);
-      return runner;
+      const worker = await runTestWorker(app.database.pool, app.deps, opts);
+      runners.push(worker);
+      return worker.runner;
     },
   };
 }
@@ -124,16 +120,13 @@ function postSigned(baseUrl: string, event: object): Promise<TestResponse> {
   });
 }
 
-function runTestWorker(pool: import('pg').Pool, deps: AppDeps, opts: WorkerOptions = {}): Promise<Runner> {
-  return runWorker({
-    pgPool: pool,
-    taskList: buildTaskList(deps),
+function runTestWorker(pool: import('pg').Pool, deps: AppDeps, opts: WorkerOptions = {}): Promise<JobWorker> {
+  return startInstanceWorker(deps, {
+    pool,
     ...(opts.crontab === undefined ? {} : { crontab: opts.crontab }),
     concurrency: 2,
-    noHandleSignals: true,
     pollInterval: 100,
-    events: opts.events ?? jobMetricsEvents(deps.metrics),
-    logger: workerLogger(deps.logger.child({ component: 'worker' })),
+    ...(opts.events ? { events: opts.events } : {}),
   });
 }
 
@@ -151,34 +144,24 @@ async function startSecondInstance(first: TestApp, options: TestAppOptions): Pro
   );
   const handle = connectDatabase(first.databaseUrl, { max: 10 });
   const { config } = first;
-  const deps: AppDeps = {
-    config,
-    db: handle.db,
-    clock: first.clock,
-    logger,
-    stripe: createStripeClient({ secretKey: config.stripe.secretKey ?? 'sk_test_sandbox', apiBase: config.stripe.apiBase }),
-    stripeWebhookSecret: first.deps.stripeWebhookSecret,
-    metrics: createMetrics(),
-  };
+  const deps = buildDeps({ config, db: handle.db, clock: first.clock, logger, stripeWebhookSecret: first.deps.stripeWebhookSecret });
   const server = buildApp(deps).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const runners: Runner[] = [];
+  const runners: JobWorker[] = [];
   const startWorker = async (opts: WorkerOptions = {}) => {
-    const runner = await runTestWorker(handle.pool, deps, opts);
-    runners.push(runner);
-    return runner;
+    const worker = await runTestWorker(handle.pool, deps, opts);
+    runners.push(worker);
+    return worker.runner;
   };
   if (options.worker) await startWorker();
   // As in production, this instance applies webhook events whether or not it runs the other jobs.
-  const eventsWorker: JobWorker = await startJobWorker({
+  const eventsWorker: JobWorker = await startInstanceWorker(deps, {
     pool: handle.pool,
-    db: handle.db,
-    taskList: paymentTasks(deps),
+    tasks: 'payments',
     concurrency: 2,
     pollInterval: 100,
-    logger: deps.logger.child({ component: 'worker' }),
     ...(options.liveness ? { liveness: options.liveness } : {}),
   });
 
