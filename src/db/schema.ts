@@ -35,6 +35,14 @@ export type LedgerKind =
 
 export type OfflineMethod = 'cheque' | 'bank_transfer' | 'cash' | 'standing_order' | 'collection' | 'other';
 
+/** Running totals per campaign, in up to 16 slots summed on read (kept by a trigger on ledger_entries). */
+export interface CampaignTotalsTable {
+  campaign_id: string;
+  slot: number;
+  raised: ColumnType<number, number | undefined, number>;
+  donation_count: ColumnType<number, number | undefined, number>;
+}
+
 export interface LedgerEntriesTable {
   id: Generated<number>;
   campaign_id: string;
@@ -429,6 +437,7 @@ export interface ReconciliationRunsTable {
 export interface DB {
   campaigns: CampaignsTable;
   ledger_entries: LedgerEntriesTable;
+  campaign_totals: CampaignTotalsTable;
   ledger_acknowledgements: LedgerAcknowledgementsTable;
   donations: DonationsTable;
   checkout_sessions: CheckoutSessionsTable;

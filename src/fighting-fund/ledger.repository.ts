@@ -136,17 +136,15 @@ export interface CampaignTotals {
 }
 
 /**
- * One pass over the covering index (campaign_id) include (amount, kind).
- * A correction only ever reverses an offline gift, so each one takes a donation back off the count.
+ * The campaign's running totals (campaign_totals, kept by a trigger in each booking's
+ * transaction): a handful of rows whatever the size of the ledger.
  */
 export async function campaignTotals(db: Executor, campaignId: string): Promise<CampaignTotals> {
-  const { rows } = await sql<{ raised: number; donation_count: number }>`
-    select coalesce(sum(amount), 0)::int8 as raised,
-           (count(*) filter (where kind in ('online_donation', 'supporter_payment', 'offline_gift'))
-            - count(*) filter (where kind = 'correction'))::int8 as donation_count
-      from ledger_entries
-     where campaign_id = ${campaignId}`.execute(db);
-  const row = rows[0];
+  const row = await db
+    .selectFrom('campaign_totals')
+    .select([sql<number>`coalesce(sum(raised), 0)::int8`.as('raised'), sql<number>`coalesce(sum(donation_count), 0)::int8`.as('donation_count')])
+    .where('campaign_id', '=', campaignId)
+    .executeTakeFirst();
   return { raised: row?.raised ?? 0, donationCount: row?.donation_count ?? 0 };
 }
 

@@ -3,6 +3,7 @@
  * side by side in one run and printed with the target each must meet. Never part
  * of `npm test` (these machines are noisy; figures go in the closing notes).
  */
+import { benchFundLatency } from './fund-latency.js';
 import { benchFundThroughput } from './fund-throughput.js';
 import { benchRegisterExport } from './register-export.js';
 import { benchStartup } from './startup.js';
@@ -24,6 +25,19 @@ try {
       printFigure('GET /api/fighting-fund (100,000 entries)', `${r.serviceRps.toFixed(0)} req/s`);
       printFigure('bare Express, constant JSON of same size', `${r.baselineRps.toFixed(0)} req/s (${r.bodyBytes} bytes)`);
       printFigure('fund API / bare Express (target >= 0.8)', r.ratio.toFixed(2), met);
+    } finally {
+      await database.drop();
+    }
+  }
+  if (wanted('fund-latency')) {
+    const database = await createScratchDatabase(server.url);
+    try {
+      const r = await benchFundLatency(database);
+      const met = r.ratio <= 1.2;
+      allMet &&= met;
+      printFigure('GET /api/fighting-fund uncached, 10,000 entries', `${r.smallMs.toFixed(2)} ms (median)`);
+      printFigure('GET /api/fighting-fund uncached, 1,000,000 entries', `${r.largeMs.toFixed(2)} ms (median)`);
+      printFigure('1,000,000 / 10,000 entries (target <= 1.2)', r.ratio.toFixed(2), met);
     } finally {
       await database.drop();
     }
