@@ -7,13 +7,16 @@
  * Stripe bookings are idempotent by `stripe_key` (a unique index, INSERT ... ON
  * CONFLICT DO NOTHING), so a payment reaches the ledger once however often and
  * in whatever order its events arrive, even from two instances at once.
+ *
+ * These run inside the Stripe event's transaction; the job applying events
+ * (payments/apply-stripe-events.ts) drops the in-process fund cache after the
+ * commit, never before (a reader in between would cache figures without them).
  */
 import type { Transaction } from 'kysely';
 import type { Executor } from '../db/database.js';
 import type { Campaign, DB, LedgerEntry } from '../db/schema.js';
 import { thanksFor } from './acknowledgements.js';
 import { findCampaignById, getCurrentCampaign, type FundDeps } from './campaigns.service.js';
-import { invalidateFundCache } from './fund-cache.js';
 import * as ledger from './ledger.repository.js';
 
 export interface StripeMoneyIn {
@@ -59,10 +62,7 @@ export async function bookStripeMoneyIn(deps: FundDeps, trx: Transaction<DB>, in
   if (input.requestedCampaignId) {
     // Nearly always the gift lands in the campaign it was made for, and is new: one round trip.
     const booked = await ledger.insertStripeEntryIntoCampaign(trx, input.requestedCampaignId, row, thanks);
-    if (booked) {
-      invalidateFundCache();
-      return { ...booked, created: true };
-    }
+    if (booked) return { ...booked, created: true };
   }
   const already = await ledger.findEntryByStripeKey(trx, input.stripeKey);
   if (already) return { entry: already, created: false };
@@ -72,7 +72,6 @@ export async function bookStripeMoneyIn(deps: FundDeps, trx: Transaction<DB>, in
   const inserted = await ledger.insertStripeEntry(trx, { ...row, campaign_id: campaign.id });
   if (inserted) {
     if (thanks) await ledger.insertThanks(trx, inserted.id, thanks);
-    invalidateFundCache();
     return { entry: inserted, created: true, campaign };
   }
   return { entry: await bookedMeanwhile(trx, input.stripeKey), created: false };
@@ -129,10 +128,7 @@ export async function bookStripeMoneyBack(
 }
 
 async function settle(trx: Executor, stripeKey: string, inserted: LedgerEntry | undefined) {
-  if (inserted) {
-    invalidateFundCache();
-    return { entry: inserted, created: true };
-  }
+  if (inserted) return { entry: inserted, created: true };
   return { entry: await bookedMeanwhile(trx, stripeKey), created: false };
 }
 

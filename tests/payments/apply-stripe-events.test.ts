@@ -123,4 +123,46 @@ describe('applying recorded Stripe events', () => {
     expect(await eventResult(app, event.id)).toMatchObject({ outcome: 'ignored' });
     expect(await jobsNaming(event.id)).toEqual([]);
   });
+
+  it('when a reader asks for the fund while a payment is being booked, then once it commits the fund shows it at once (the cache is dropped after the commit)', async () => {
+    const d = await startDonation(app, { amount: 4321 });
+    const completed = state().pay(d.sessionId, 'card').events[0]!;
+    const session = completed.data.object as { payment_intent: string };
+    const raised = async () => ((await app.request('GET', '/api/fighting-fund/2026-11')).body as { raised: number }).raised;
+    const before = await raised();
+    await app.db
+      .transaction()
+      .execute(async (trx) => {
+        // Holds the receipt's dedupe key: the booking's transaction waits on it after inserting its ledger entry.
+        await trx
+          .insertInto('emails')
+          .values({
+            template: 'blocker',
+            to_address: 'blocker@example.org',
+            from_address: 'blocker@example.org',
+            subject: 'blocker',
+            html: '',
+            text: '',
+            message_id: `<blocker-${completed.id}@example.org>`,
+            dedupe_key: `donation-receipt:${session.payment_intent}`,
+            created_at: app.clock.now(),
+          })
+          .execute();
+        const res = await app.request('POST', '/webhooks/stripe', {
+          body: JSON.stringify(completed),
+          headers: { 'content-type': 'application/json', 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload: JSON.stringify(completed), secret: TEST_WEBHOOK_SECRET }) },
+        });
+        expect(res.status).toBe(200);
+        await expect
+          .poll(async () => (await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(app.db)).rows[0]!.n, { timeout: 15_000 })
+          .toBeGreaterThan(0);
+        // Read while the booking is inserted but not committed: these figures must not outlive its commit.
+        expect(await raised()).toBe(before);
+        throw new Error('release');
+      })
+      .catch((err: unknown) => expect((err as Error).message).toBe('release'));
+    await app.drainStripeEvents();
+    expect(await eventResult(app, completed.id)).toMatchObject({ outcome: 'applied' });
+    expect(await raised()).toBe(before + 4321);
+  });
 });
