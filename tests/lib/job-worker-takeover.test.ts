@@ -95,7 +95,7 @@ async function startServiceProcess(env: Record<string, string>): Promise<{ proce
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       if (out.includes('ready ')) resolve();
     });
