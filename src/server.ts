@@ -2,6 +2,7 @@
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './lib/logger.js';
 import { startService } from './service.js';
+import { startBanner } from './start-banner.js';
 
 let config;
 try {
@@ -15,6 +16,10 @@ try {
 }
 const logger = createLogger(config.logLevel);
 const service = await startService(config, logger);
+// One plain banner on a terminal; elsewhere (a journal, a pipe) the same as one log line.
+const banner = startBanner(config, service.port);
+if (process.stdout.isTTY) process.stdout.write(`\n${banner}\n\n`);
+else logger.info({ banner }, 'ready');
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

@@ -12,7 +12,7 @@ import type { Config } from './config.js';
 import { buildApp } from './app.js';
 import { buildDeps, startInstanceWorker } from './composition.js';
 import { connectDatabase, type DatabaseHandle } from './db/database.js';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase, type EmbeddedOptions } from './db/embedded.js';
 import { migrateToLatest } from './db/migrator.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import type { LivenessOptions } from './lib/job-worker.js';
@@ -37,6 +37,8 @@ export interface ServiceOptions {
   clock?: Clock;
   /** How often the job worker announces itself, and after what silence another instance's jobs are taken over. */
   liveness?: LivenessOptions;
+  /** Where the embedded PostgreSQL finds its binaries and, as root, its own folder (tests). */
+  embedded?: Pick<EmbeddedOptions, 'binariesDir' | 'rootHome'>;
 }
 
 export async function startService(givenConfig: Config, logger: Logger, options: ServiceOptions = {}): Promise<RunningService> {
@@ -47,8 +49,8 @@ export async function startService(givenConfig: Config, logger: Logger, options:
 
   let embedded: EmbeddedDatabase | undefined;
   if (!config.databaseUrl) {
-    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPostgresPort, logger });
-    logger.info({ port: config.embeddedPostgresPort, dir: path.join(config.dataDir, 'postgres') }, 'embedded PostgreSQL is running');
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPostgresPort, logger, ...options.embedded });
+    logger.info({ port: config.embeddedPostgresPort, dir: embedded.clusterDir }, 'embedded PostgreSQL is running');
   }
   const database = connectDatabase(config.databaseUrl ?? embedded!.url, { max: 20 });
   await migrateToLatest(database.db, database.pool, logger);

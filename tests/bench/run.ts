@@ -82,8 +82,11 @@ try {
   }
   if (wanted('startup')) {
     const r = await benchStartup();
-    printFigure('cold start, empty DATA_DIR -> /readyz 200', `${r.coldSeconds.toFixed(2)} s`);
-    printFigure('warm start -> /readyz 200', `${r.warmSeconds.toFixed(2)} s`);
+    printFigure('install to ready: fresh clone in a 0700 folder, npm install, npm start -> /readyz 200', `${r.installToReadySeconds.toFixed(1)} s (npm install ${r.installSeconds.toFixed(1)} s)`);
+    const met = r.coldSeconds <= 5;
+    allMet &&= met;
+    printFigure('ready: npm start -> /readyz 200 (first start: initdb, migrations)', `${r.coldSeconds.toFixed(2)} s (target: within 5 s)`, met);
+    printFigure('ready again: a second npm start', `${r.warmSeconds.toFixed(2)} s`);
   }
 } finally {
   await server.stop();
