@@ -10,6 +10,7 @@ import { pinoHttp } from 'pino-http';
 import { donationsOpenApi, donationsRouter } from './donations/donations.routes.js';
 import { fundAdminOpenApi, fundAdminRouter } from './fighting-fund/fund-admin.routes.js';
 import { fundFiguresRouter, fundOpenApi, fundRouter } from './fighting-fund/fund.routes.js';
+import { assetsOpenApi, assetsRouter } from './lib/assets.routes.js';
 import { errorHandler, notFoundHandler } from './lib/http.js';
 import { rejectUnreadablePathAndQuery, rejectUnstorableBody } from './lib/input-guard.js';
 import { createMetrics, httpMetrics } from './lib/metrics.js';
@@ -83,15 +84,21 @@ export function buildApp(deps: AppDeps): Express {
       },
     }),
   );
+  // HTTPS-only headers only when the service is served over HTTPS: over plain http (development,
+  // a phone on the LAN) upgrade-insecure-requests would send every form to an https:// that is not there.
+  const https = config.publicUrl.startsWith('https:');
   app.use(
     helmet({
       contentSecurityPolicy: {
         directives: {
           // The widget is embedded in the newspaper's pages.
           frameAncestors: ['*'],
-          formAction: ["'self'", 'https://checkout.stripe.com'],
+          // PUBLIC_URL's origin too: a form on a page reached through another address may redirect there.
+          formAction: ["'self'", new URL(config.publicUrl).origin, 'https://checkout.stripe.com'],
+          upgradeInsecureRequests: https ? [] : null,
         },
       },
+      strictTransportSecurity: https,
       // Lets the widget be framed anywhere; every other page keeps X-Frame-Options off too,
       // and relies on frame-ancestors above.
       frameguard: false,
@@ -144,6 +151,7 @@ export function buildApp(deps: AppDeps): Express {
     [checkoutPagesRouter(deps), checkoutPagesOpenApi],
     [sharesRouter(deps), sharesOpenApi],
     [supportersRouter(deps), supportersOpenApi],
+    [assetsRouter(), assetsOpenApi],
   ];
   for (const [router, paths] of components) {
     app.use(router);

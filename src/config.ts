@@ -84,6 +84,16 @@ function isTrustedProxyEntry(entry: string): boolean {
   return family === 4 && isIP(range) === 4;
 }
 
+/** The development defaults of the society's identity; NODE_ENV=production refuses to start with any of them. */
+export const SOCIETY_PLACEHOLDERS = {
+  SOCIETY_NAME: 'Reader Co-op Society Limited',
+  SOCIETY_ADDRESS: '1 Press Yard, London, EC1A 1AA',
+  SOCIETY_REGISTRATION_NUMBER: 'RS000000',
+  SOCIETY_CONTACT_EMAIL: 'hello@example.org',
+  SOCIETY_PRIVACY_URL: 'https://example.org/privacy',
+  SOCIETY_RULES_URL: 'https://example.org/rules',
+} as const;
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -105,7 +115,8 @@ const envSchema = z.object({
     .string()
     .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
     .optional(),
-  MAIL_FROM: z.string().min(3).default('Reader Co-op <noreply@localhost>'),
+  /** Unset: the society's name with noreply@ PUBLIC_URL's host. */
+  MAIL_FROM: z.string().min(3).optional(),
   AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** The previous AUTH_SECRET during a key rotation: still verifies, never signs. */
   AUTH_SECRET_PREVIOUS: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -120,10 +131,15 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   // Society rules (SPEC section 1).
-  SOCIETY_NAME: z.string().min(1).default('Reader Co-op Society Limited'),
-  SOCIETY_ADDRESS: z.string().min(1).default('1 Press Yard, London, EC1A 1AA'),
-  SOCIETY_REGISTRATION_NUMBER: z.string().min(1).default('RS000000'),
-  SOCIETY_RULES_URL: z.url().default('https://example.org/rules'),
+  // Who the society is, on every page and email (placeholders in development; production refuses them).
+  SOCIETY_NAME: z.string().min(1).default(SOCIETY_PLACEHOLDERS.SOCIETY_NAME),
+  SOCIETY_ADDRESS: z.string().min(1).default(SOCIETY_PLACEHOLDERS.SOCIETY_ADDRESS),
+  SOCIETY_REGISTRATION_NUMBER: z.string().min(1).default(SOCIETY_PLACEHOLDERS.SOCIETY_REGISTRATION_NUMBER),
+  SOCIETY_CONTACT_EMAIL: z.email('must be an email address').default(SOCIETY_PLACEHOLDERS.SOCIETY_CONTACT_EMAIL),
+  SOCIETY_PRIVACY_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default(SOCIETY_PLACEHOLDERS.SOCIETY_PRIVACY_URL),
+  SOCIETY_RULES_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default(SOCIETY_PLACEHOLDERS.SOCIETY_RULES_URL),
+  /** Optional: an image shown at the top of every page and email. */
+  SOCIETY_LOGO_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   CURRENCY: z
     .string()
     .regex(/^[A-Za-z]{3}$/, 'must be an ISO 4217 code such as GBP')
@@ -175,6 +191,8 @@ function toConfig(e: z.infer<typeof envSchema>) {
     env: e.NODE_ENV,
     port: e.PORT,
     publicUrl,
+    /** False in development without PUBLIC_URL: links and redirects may then follow the address the reader used (lib/readers-host.ts). */
+    publicUrlGiven: e.PUBLIC_URL !== undefined,
     databaseUrl: e.DATABASE_URL,
     dataDir,
     embeddedPostgresPort: e.EMBEDDED_POSTGRES_PORT,
@@ -190,13 +208,22 @@ function toConfig(e: z.infer<typeof envSchema>) {
       webhookSecret: e.STRIPE_WEBHOOK_SECRET,
       apiBase: e.STRIPE_API_BASE,
     },
-    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, outboxDir: path.join(dataDir, 'outbox') },
+    mail: {
+      smtpUrl: e.SMTP_URL,
+      // Emails come from the society's name; replies go to its contact address (transport.ts).
+      from: e.MAIL_FROM ?? `"${e.SOCIETY_NAME.replace(/["\\]/g, '')}" <noreply@${new URL(publicUrl).hostname || 'localhost'}>`,
+      replyTo: e.SOCIETY_CONTACT_EMAIL,
+      outboxDir: path.join(dataDir, 'outbox'),
+    },
     auth: { secret: e.AUTH_SECRET, previousSecret: e.AUTH_SECRET_PREVIOUS, adminEmails: e.ADMIN_EMAILS },
     society: {
       name: e.SOCIETY_NAME,
       address: e.SOCIETY_ADDRESS,
       registrationNumber: e.SOCIETY_REGISTRATION_NUMBER,
       rulesUrl: e.SOCIETY_RULES_URL,
+      contactEmail: e.SOCIETY_CONTACT_EMAIL,
+      privacyUrl: e.SOCIETY_PRIVACY_URL,
+      logoUrl: e.SOCIETY_LOGO_URL,
       currency: e.CURRENCY,
       timeZone: e.TIMEZONE,
     },
@@ -228,6 +255,11 @@ function productionProblems(config: ReturnType<typeof toConfig>, e: z.infer<type
   if (!e.AUTH_SECRET) problems.push('AUTH_SECRET is required');
   if (!e.DATABASE_URL) problems.push('DATABASE_URL is required (the embedded database is for development only)');
   if (!e.PUBLIC_URL) problems.push('PUBLIC_URL is required');
+  for (const [name, placeholder] of Object.entries(SOCIETY_PLACEHOLDERS)) {
+    if (e[name as keyof typeof SOCIETY_PLACEHOLDERS] === placeholder) {
+      problems.push(`${name} is still the development placeholder (${placeholder}); set the society's own`);
+    }
+  }
   return problems;
 }
 

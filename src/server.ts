@@ -1,7 +1,7 @@
 /** The process: `npm start`. Reads the configuration, starts the service, stops it cleanly on SIGINT/SIGTERM. */
 import { ConfigError, loadConfig } from './config.js';
+import { EmbeddedPostgresError, startEmbeddedPostgres } from './db/embedded.js';
 import { createLogger } from './lib/logger.js';
-import { startService } from './service.js';
 import { startBanner } from './start-banner.js';
 
 let config;
@@ -15,7 +15,26 @@ try {
   throw err;
 }
 const logger = createLogger(config.logLevel);
-const service = await startService(config, logger);
+
+// The embedded database starts (initdb on a first run) while the rest of the code loads.
+const embeddedDatabase = config.databaseUrl
+  ? undefined
+  : startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPostgresPort, logger });
+embeddedDatabase?.catch(() => undefined); // handled where it is awaited, in startService
+let service;
+try {
+  const { startService } = await import('./service.js');
+  service = await startService(config, logger, { ...(embeddedDatabase ? { embeddedDatabase } : {}) });
+} catch (err) {
+  if (err instanceof EmbeddedPostgresError) {
+    // One plain sentence that says what to do; the cause for whoever needs it.
+    logger.debug({ err }, 'the embedded PostgreSQL did not start');
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
+
 // One plain banner on a terminal; elsewhere (a journal, a pipe) the same as one log line.
 const banner = startBanner(config, service.port);
 if (process.stdout.isTTY) process.stdout.write(`\n${banner}\n\n`);

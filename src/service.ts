@@ -39,6 +39,8 @@ export interface ServiceOptions {
   liveness?: LivenessOptions;
   /** Where the embedded PostgreSQL finds its binaries and, as root, its own folder (tests). */
   embedded?: Pick<EmbeddedOptions, 'binariesDir' | 'rootHome'>;
+  /** The embedded database, already starting (server.ts starts it while the code loads); stopped with the service. */
+  embeddedDatabase?: Promise<EmbeddedDatabase>;
 }
 
 export async function startService(givenConfig: Config, logger: Logger, options: ServiceOptions = {}): Promise<RunningService> {
@@ -49,7 +51,8 @@ export async function startService(givenConfig: Config, logger: Logger, options:
 
   let embedded: EmbeddedDatabase | undefined;
   if (!config.databaseUrl) {
-    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPostgresPort, logger, ...options.embedded });
+    embedded = await (options.embeddedDatabase ??
+      startEmbeddedPostgres({ dataDir: config.dataDir, port: config.embeddedPostgresPort, logger, ...options.embedded }));
     logger.info({ port: config.embeddedPostgresPort, dir: embedded.clusterDir }, 'embedded PostgreSQL is running');
   }
   const database = connectDatabase(config.databaseUrl ?? embedded!.url, { max: 20 });

@@ -8,6 +8,12 @@ const productionEnv = {
   STRIPE_SECRET_KEY: 'sk_live_abc123',
   STRIPE_WEBHOOK_SECRET: 'whsec_abc123',
   AUTH_SECRET: 'a-long-production-secret-of-forty-characters',
+  SOCIETY_NAME: 'Morning Star Readers Co-operative Society Limited',
+  SOCIETY_ADDRESS: '52 Beachy Road, London, E3 2NS',
+  SOCIETY_REGISTRATION_NUMBER: 'IP31347R',
+  SOCIETY_CONTACT_EMAIL: 'office@coop.example.org',
+  SOCIETY_PRIVACY_URL: 'https://coop.example.org/privacy',
+  SOCIETY_RULES_URL: 'https://coop.example.org/rules',
 };
 
 describe('configuration', () => {
@@ -18,7 +24,8 @@ describe('configuration', () => {
     expect(config.databaseUrl).toBeUndefined();
     expect(config.stripe.sandbox).toBe(true);
     expect(config.stripe.apiBase).toBe('https://api.stripe.com');
-    expect(config.mail.from).toBe('Reader Co-op <noreply@localhost>');
+    expect(config.mail.from).toBe('"Reader Co-op Society Limited" <noreply@localhost>');
+    expect(config.mail.replyTo).toBe('hello@example.org');
     expect(config.society).toMatchObject({ currency: 'GBP', timeZone: 'Europe/London' });
     expect(config.fund.monthlyTarget).toBe(1_800_000);
     expect(config.shares).toMatchObject({ price: 100, minShares: 1, maxHolding: 10_000_000, minAge: 16 });
@@ -51,6 +58,17 @@ describe('configuration', () => {
       delete env[missing];
       expect(() => loadConfig(env), missing).toThrow(new RegExp(`production[\\s\\S]*${missing}`));
     }
+  });
+
+  it("when NODE_ENV=production would show a placeholder of the society's identity, then it refuses to start and names each", () => {
+    for (const name of ['SOCIETY_NAME', 'SOCIETY_ADDRESS', 'SOCIETY_REGISTRATION_NUMBER', 'SOCIETY_CONTACT_EMAIL', 'SOCIETY_PRIVACY_URL', 'SOCIETY_RULES_URL']) {
+      const env: Record<string, string> = { ...productionEnv };
+      delete env[name];
+      expect(() => loadConfig(env), name).toThrow(new RegExp(`production[\\s\\S]*${name} is still the development placeholder`));
+    }
+    // The logo is optional.
+    expect(loadConfig(productionEnv).society.logoUrl).toBeUndefined();
+    expect(loadConfig({ ...productionEnv, SOCIETY_LOGO_URL: 'https://coop.example.org/logo.png' }).society.logoUrl).toBe('https://coop.example.org/logo.png');
   });
 
   it('when a variable is set but empty, then it counts as unset', () => {

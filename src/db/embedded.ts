@@ -145,7 +145,8 @@ async function copyBinaries(packaged: string, home: string, owner: { uid: number
   if (await exists(path.join(target, 'bin', 'postgres'))) return target;
   const partial = `${target}.partial-${process.pid}`;
   await fs.rm(partial, { recursive: true, force: true });
-  await fs.cp(packaged, partial, { recursive: true, verbatimSymlinks: true });
+  // The server needs bin/, the shared libraries and share/; not the static libraries (.a) for building clients.
+  await fs.cp(packaged, partial, { recursive: true, verbatimSymlinks: true, filter: (source) => !source.endsWith('.a') });
   await chownTree(partial, owner);
   await fs.rename(partial, target);
   return target;
@@ -204,6 +205,10 @@ async function ensurePostgresUser(): Promise<{ uid: number; gid: number }> {
   }
 }
 
+/**
+ * initdb --no-sync: a first start does not wait for the disk (seconds on a busy
+ * machine); the server's first checkpoint writes the cluster out as usual.
+ */
 async function initialise(places: Places, password: string, log: Logger): Promise<void> {
   const locale = await bestLocale();
   // Beside the cluster, where the postgres user can read it; removed straight after.
@@ -214,7 +219,7 @@ async function initialise(places: Places, password: string, log: Logger): Promis
     const child = spawnAsOwner(
       places,
       'initdb',
-      [`--pgdata=${places.clusterDir}`, '--auth=password', '--username=postgres', `--pwfile=${passwordFile}`, '--encoding=UTF8', `--lc-messages=${locale}`],
+      [`--pgdata=${places.clusterDir}`, '--auth=password', '--username=postgres', `--pwfile=${passwordFile}`, '--encoding=UTF8', `--lc-messages=${locale}`, '--no-sync', '--no-instructions'],
       locale,
     );
     let output = '';

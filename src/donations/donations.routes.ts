@@ -3,6 +3,7 @@ import { Router } from 'express';
 import type { AppDeps } from '../deps.js';
 import { renderDonatePage } from '../fighting-fund/fund-pages.js';
 import { parseInput } from '../lib/http.js';
+import { onReadersHost } from '../lib/readers-host.js';
 import { errorResponses, type ZodOpenApiPathsObject } from '../lib/openapi.js';
 import { donationCreated, donationForm, donationRequest } from './donations.schemas.js';
 import { startDonation, submitDonationForm } from './donations.service.js';
@@ -31,7 +32,7 @@ export function donationsRouter(deps: AppDeps): Router {
     }
     const result = await submitDonationForm(deps, form);
     if (result.ok) {
-      res.redirect(303, result.checkoutUrl);
+      res.redirect(303, onReadersHost(deps.config, req, result.checkoutUrl));
       return;
     }
     await renderDonatePage(deps, res, {

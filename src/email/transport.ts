@@ -14,9 +14,10 @@ export interface MailTransport {
   send(email: Email): Promise<string>;
 }
 
-function toNodemailerMessage(email: Email) {
+function toNodemailerMessage(email: Email, replyTo: string) {
   return {
     from: email.from_address,
+    replyTo,
     to: email.to_address,
     subject: email.subject,
     html: email.html,
@@ -33,11 +34,11 @@ function toNodemailerMessage(email: Email) {
 }
 
 export function createMailTransport(config: Config, logger: Logger): MailTransport {
-  if (config.mail.smtpUrl) return smtpTransport(config.mail.smtpUrl);
-  return fileTransport(config.mail.outboxDir, logger);
+  if (config.mail.smtpUrl) return smtpTransport(config.mail.smtpUrl, config.mail.replyTo);
+  return fileTransport(config.mail.outboxDir, config.mail.replyTo, logger);
 }
 
-function smtpTransport(url: string): MailTransport {
+function smtpTransport(url: string, replyTo: string): MailTransport {
   const transporter = nodemailer.createTransport({
     url,
     // Fail fast enough for the job to be retried later rather than hang a worker slot.
@@ -47,17 +48,17 @@ function smtpTransport(url: string): MailTransport {
   } as nodemailer.TransportOptions);
   return {
     async send(email) {
-      const info = (await transporter.sendMail(toNodemailerMessage(email))) as { response?: string; messageId?: string };
+      const info = (await transporter.sendMail(toNodemailerMessage(email, replyTo))) as { response?: string; messageId?: string };
       return `smtp: ${info.response ?? 'accepted'}`;
     },
   };
 }
 
-function fileTransport(outboxDir: string, logger: Logger): MailTransport {
+function fileTransport(outboxDir: string, replyTo: string, logger: Logger): MailTransport {
   const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   return {
     async send(email) {
-      const info = (await composer.sendMail(toNodemailerMessage(email))) as { message: Buffer };
+      const info = (await composer.sendMail(toNodemailerMessage(email, replyTo))) as { message: Buffer };
       await fs.mkdir(outboxDir, { recursive: true });
       const stamp = email.created_at.toISOString().replace(/[:.]/g, '-');
       // Named by the email's id: a retry overwrites the same file instead of adding a second.

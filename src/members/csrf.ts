@@ -15,6 +15,7 @@ import type { Request, RequestHandler } from 'express';
 import type { AppDeps } from '../deps.js';
 import type { Config } from '../config.js';
 import { AppError } from '../lib/errors.js';
+import { readersOrigin } from '../lib/readers-host.js';
 import { keysFor } from './auth-keys.js';
 import { readSessionCookie } from './session.service.js';
 
@@ -42,7 +43,7 @@ function validToken(config: Config, session: string, given: unknown): boolean {
 }
 
 export function csrfProtection(deps: Pick<AppDeps, 'config'>): RequestHandler {
-  const ownOrigin = new URL(deps.config.publicUrl).origin;
+  const publicOrigin = new URL(deps.config.publicUrl).origin;
   const refuse = () =>
     new AppError<CsrfErrorCode>({
       code: 'cross_site_request',
@@ -52,13 +53,15 @@ export function csrfProtection(deps: Pick<AppDeps, 'config'>): RequestHandler {
   return (req, _res, next) => {
     if (SAFE_METHODS.has(req.method)) return next();
     const origin = req.headers.origin;
+    // In development without PUBLIC_URL, the address the reader used (127.0.0.1, a LAN address) is our own too.
+    const ours = (o: string) => o === publicOrigin || (!deps.config.publicUrlGiven && o === readersOrigin(deps.config, req));
     const session = readSessionCookie(req.headers.cookie);
     if (!session) {
-      if (req.path === '/auth/callback' && origin !== undefined && origin !== ownOrigin) return next(refuse());
+      if (req.path === '/auth/callback' && origin !== undefined && !ours(origin)) return next(refuse());
       return next();
     }
     // `Origin: null` (a privacy setting, a redirect) says nothing either way: the token decides.
-    if (origin !== undefined && origin !== 'null') return next(origin === ownOrigin ? undefined : refuse());
+    if (origin !== undefined && origin !== 'null') return next(ours(origin) ? undefined : refuse());
     const body = req.body as Record<string, unknown> | undefined;
     const given = req.headers['x-csrf-token'] ?? (body && typeof body === 'object' ? body._csrf : undefined);
     next(validToken(deps.config, session, given) ? undefined : refuse());

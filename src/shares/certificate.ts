@@ -3,7 +3,6 @@
  * many shares in which society, as at a date. Built in memory (a few kilobytes).
  */
 import { createRequire } from 'node:module';
-import PDFDocument from 'pdfkit';
 import { DateTime } from 'luxon';
 import { formatMoney } from '../lib/money.js';
 
@@ -36,7 +35,9 @@ export function longDate(isoDate: string): string {
   return DateTime.fromISO(isoDate, { zone: 'UTC' }).setLocale('en-GB').toFormat('d MMMM yyyy');
 }
 
-export function renderCertificate(content: CertificateContent): Promise<Buffer> {
+export async function renderCertificate(content: CertificateContent): Promise<Buffer> {
+  // Loaded on first use: pdfkit is the slowest module to load, and start-up does not need it.
+  const { default: PDFDocument } = await import('pdfkit');
   const doc = new PDFDocument({
     size: 'A4',
     margin: 56,

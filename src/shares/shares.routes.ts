@@ -7,6 +7,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { parseInput } from '../lib/http.js';
+import { onReadersHost } from '../lib/readers-host.js';
 import { renderPage } from '../lib/pages.js';
 import { errorResponses, type ZodOpenApiPathsObject } from '../lib/openapi.js';
 import { currentActor, currentPerson, findCurrentPerson, optionalSession, requireRole, requireSession } from '../members/access.js';
@@ -52,7 +53,7 @@ export function sharesRouter(deps: AppDeps): Router {
     const form = parseInput(shareApplicationForm, req.body ?? {});
     const result = await submitSharesForm(deps, viewer(req), form);
     if (result.ok) {
-      res.redirect(303, result.checkoutUrl);
+      res.redirect(303, onReadersHost(deps.config, req, result.checkoutUrl));
       return;
     }
     await renderSharesPage(deps, res, { values: result.values, errors: result.errors, status: result.status, csrfToken: csrfTokenFor(deps.config, req) });

@@ -7,10 +7,11 @@
 import express, { Router, type Response } from 'express';
 import type { Liquid } from 'liquidjs';
 import { formatMoney, parseMajorUnits } from '../../lib/money.js';
+import { moveToRequestOrigin } from '../../lib/readers-host.js';
 import { createTemplateEngine } from '../../lib/templates.js';
 import { SandboxApiError, type PaymentMethodChoice, type SandboxState } from './sandbox-state.js';
 
-export function sandboxPagesRouter(state: SandboxState, options: { basePath: string }): Router {
+export function sandboxPagesRouter(state: SandboxState, options: { basePath: string; pagesUrl: string }): Router {
   const router = Router();
   const engine: Liquid = createTemplateEngine();
   engine.registerFilter('money', (minor: unknown, currency: unknown) =>
@@ -21,6 +22,9 @@ export function sandboxPagesRouter(state: SandboxState, options: { basePath: str
     res.setHeader('Cache-Control', 'no-store');
     res.status(status).type('html').send(await engine.renderFile(`sandbox/${template}`, { base, ...vars }));
   };
+  // Return URLs point at PUBLIC_URL; a reader who came through another address (127.0.0.1, a LAN address) goes back to it.
+  const pagesOrigin = new URL(options.pagesUrl).origin;
+  const back = (req: express.Request, url: string) => moveToRequestOrigin(req, pagesOrigin, url);
   router.use(express.urlencoded({ extended: false, limit: '10kb' }));
 
   router.get('/checkout/:id', async (req, res) => {
@@ -56,7 +60,7 @@ export function sandboxPagesRouter(state: SandboxState, options: { basePath: str
       await render(res, 'checkout', { session, lineItems: state.lineItems.get(session.id) ?? [] });
       return;
     }
-    res.redirect(303, session.success_url.replaceAll('{CHECKOUT_SESSION_ID}', session.id));
+    res.redirect(303, back(req, session.success_url.replaceAll('{CHECKOUT_SESSION_ID}', session.id)));
   });
 
   router.post('/checkout/:id/cancel', async (req, res) => {
@@ -66,7 +70,7 @@ export function sandboxPagesRouter(state: SandboxState, options: { basePath: str
       return;
     }
     // Cancelling leaves the session open, as on Stripe: the payer may come back until it expires.
-    res.redirect(303, session.cancel_url ?? base);
+    res.redirect(303, session.cancel_url ? back(req, session.cancel_url) : base);
   });
 
   router.get('/', async (_req, res) => {

@@ -71,7 +71,7 @@ export function createStripeSandbox(options: StripeSandboxOptions): StripeSandbo
   const apiRouter = api.router();
   const router = Router();
   router.use('/stripe', apiRouter);
-  router.use(sandboxPagesRouter(state, { basePath }));
+  router.use(sandboxPagesRouter(state, { basePath, pagesUrl: options.pagesUrl }));
 
   const send = async <T extends { events: SandboxEvent[] }>(result: T) => ({ ...result, deliveries: await state.deliver(result.events) });
 
