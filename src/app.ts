@@ -11,6 +11,7 @@ import { donationsOpenApi, donationsRouter } from './donations/donations.routes.
 import { fundAdminOpenApi, fundAdminRouter } from './fighting-fund/fund-admin.routes.js';
 import { fundFiguresRouter, fundOpenApi, fundRouter } from './fighting-fund/fund.routes.js';
 import { assetsOpenApi, assetsRouter } from './lib/assets.routes.js';
+import { outboxPagesRouter } from './email/outbox-pages.routes.js';
 import { errorHandler, notFoundHandler } from './lib/http.js';
 import { rejectUnreadablePathAndQuery, rejectUnstorableBody } from './lib/input-guard.js';
 import { createMetrics, httpMetrics } from './lib/metrics.js';
@@ -127,6 +128,8 @@ export function buildApp(deps: AppDeps): Express {
   app.use(metricsRouter(deps, metrics));
   openApiPaths.push(metricsOpenApi);
   // The sandbox parses its own (form-encoded, Stripe-style) bodies.
+  // The outbox, readable in the browser while emails are not sent (development only).
+  if (!config.mail.smtpUrl && config.env !== 'production') app.use(outboxPagesRouter(deps));
   if (deps.sandbox && config.stripe.sandbox) app.use('/sandbox', deps.sandbox.router);
 
   app.use(express.json({ limit: '100kb' }));

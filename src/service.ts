@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { Config } from './config.js';
 import { buildApp } from './app.js';
 import { buildDeps, startInstanceWorker } from './composition.js';
+import { recentOutboxEmails } from './email/outbox-pages.routes.js';
 import { connectDatabase, type DatabaseHandle } from './db/database.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase, type EmbeddedOptions } from './db/embedded.js';
 import { migrateToLatest } from './db/migrator.js';
@@ -78,6 +79,7 @@ export async function startService(givenConfig: Config, logger: Logger, options:
     const local = `http://127.0.0.1:${port}`;
     sandbox = createStripeSandbox({
       pagesUrl: `${config.publicUrl}/sandbox`,
+      ...(config.mail.smtpUrl ? {} : { recentEmails: () => recentOutboxEmails({ db: database.db }, 10) }),
       // The checkout page waits until the payment is applied, so the success page shows it confirmed.
       webhook: { url: `${local}/webhooks/stripe`, secret: stripeWebhookSecret, settled: () => waitForStripeEvents({ db: database.db }) },
       clock,

@@ -37,6 +37,8 @@ export const donationCreated = z
 /** The /donate form: the amount in pounds as typed ("10", "12.50", "£1,000"). */
 export const donationForm = z.object({
   amount: z.string().max(40).optional().default(''),
+  /** A suggested amount's radio button (whole pounds); used when the amount box is empty (no JavaScript). */
+  suggested: z.string().max(10).optional(),
   email: z.string().max(300).optional().default(''),
   name: z.string().max(300).optional(),
   town: z.string().max(300).optional(),

@@ -7,7 +7,7 @@ import type { AppDeps } from '../deps.js';
 import type { Campaign } from '../db/schema.js';
 import { findCampaignBySlug, getCurrentCampaign } from '../fighting-fund/campaigns.service.js';
 import { AppError } from '../lib/errors.js';
-import { formatMoney, parseMajorUnits } from '../lib/money.js';
+import { formatMoney, formatMoneyShort, parseMajorUnits } from '../lib/money.js';
 import { findOrCreatePersonByEmail, normalizeEmail } from '../members/people.service.js';
 import { createCheckout } from '../payments/checkout.service.js';
 import { insertDonation } from './donations.repository.js';
@@ -74,6 +74,8 @@ export type DonationFormResult =
 export async function submitDonationForm(deps: AppDeps, form: DonationForm): Promise<DonationFormResult> {
   const errors: Record<string, string> = {};
   const acknowledge = ['on', 'true', 'yes', '1'].includes((form.acknowledge ?? '').toLowerCase());
+  // Without JavaScript a chosen suggested amount arrives on its own, with an empty amount box.
+  if (form.amount.trim() === '' && form.suggested && /^\d{1,6}$/.test(form.suggested)) form = { ...form, amount: form.suggested };
   const amount = parseMajorUnits(form.amount);
   // Every problem at once (the amount's limits too), so the reader corrects the form in one go.
   const amountError = amount === null || amount <= 0 ? 'Please give an amount in pounds, such as 10 or 12.50.' : amountProblem(deps, amount)?.message;
@@ -121,12 +123,12 @@ function amountProblem(deps: AppDeps, amount: number): AppError<DonationErrorCod
   const { min, max } = deps.config.donations;
   const currency = deps.config.society.currency;
   if (amount < min) {
-    return donationError('amount_below_minimum', `The smallest donation we can take is ${formatMoney(min, currency)}.`, 'amount', { minimum: min });
+    return donationError('amount_below_minimum', `Please give at least ${formatMoneyShort(min, currency)}: that is the smallest gift we can take online.`, 'amount', { minimum: min });
   }
   if (amount > max) {
     return donationError(
       'amount_above_maximum',
-      `The largest donation we can take online is ${formatMoney(max, currency)}. Please get in touch to give more.`,
+      `Please give at most ${formatMoneyShort(max, currency)} online; to give more, write to us at ${deps.config.society.contactEmail}.`,
       'amount',
       { maximum: max },
     );

@@ -94,3 +94,18 @@ export async function redactEmailsForPerson(db: Executor, personId: string, addr
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
+
+/** The outbox viewer (/sandbox/emails, development only): the newest emails first. */
+export async function listRecentEmails(db: Executor, limit: number) {
+  return db
+    .selectFrom('emails')
+    .select(['id', 'to_address', 'subject', 'template', 'created_at', 'sent_at', 'last_error'])
+    .orderBy('created_at', 'desc')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}
+
+export async function findEmail(db: Executor, id: string): Promise<Email | undefined> {
+  return db.selectFrom('emails').selectAll().where('id', '=', id).executeTakeFirst();
+}

@@ -58,12 +58,8 @@ export async function renderEmail(config: Config, template: string, vars: Record
     renderText(html, `emails/${template}.html.liquid`, scope),
     renderText(plain, `emails/${template}.txt.liquid`, scope),
   ]);
-<<<<<<< HEAD
-  const cleanSubject = subject.replace(/\s+/g, ' ').trim();
-=======
-  const plainSubject = String(subject).replace(/\s+/g, ' ').trim();
+  const plainSubject = subject.replace(/\s+/g, ' ').trim();
   const cleanSubject = config.stripe.sandbox ? `[SANDBOX] ${plainSubject}` : plainSubject;
->>>>>>> 322626c (Any address in development (redirects and the same-origin check follow the reader's host; HTTPS-only headers only for an https PUBLIC_URL); the society's contact email, privacy notice and logo on every page and email, placeholders refused in production; emails from the society's name with Reply-To, SANDBOX in sandbox emails; favicon and focus ring)
   const [htmlDocument, textDocument] = await Promise.all([
     renderText(html, 'emails/layout.html.liquid', { ...scope, subject: cleanSubject, content: htmlBody }),
     renderText(plain, 'emails/layout.txt.liquid', { ...scope, subject: cleanSubject, content: textBody.trim() }),

@@ -7,6 +7,7 @@
 import type { Response } from 'express';
 import { DateTime } from 'luxon';
 import type { AppDeps } from '../deps.js';
+import { formatMoneyShort } from '../lib/money.js';
 import { formErrorSummary, renderPage } from '../lib/pages.js';
 import { findCampaignBySlug } from './campaigns.service.js';
 import { fundSummariesFor, type FundSummary } from './fund-summary.service.js';
@@ -35,7 +36,10 @@ export interface DonatePageOptions {
   status?: number;
 }
 
-/** Suggested gifts, in whole pounds: links that fill the amount in, so they work without JavaScript. */
+/**
+ * Suggested gifts, in whole pounds: radio buttons styled as buttons. The site's script copies
+ * the choice into the amount box; without it, the form sends the choice and an empty box.
+ */
 const SUGGESTED_POUNDS = [5, 10, 25, 50, 100];
 
 /** Renders /donate: the current (or chosen, if still running) campaign's banner and the gift form. */
@@ -45,9 +49,9 @@ export async function renderDonatePage(deps: AppDeps, res: Response, options: Do
   const fund = await summaryForForm(deps, values.campaign);
   const campaign = fund.campaign.slug;
   const suggested = SUGGESTED_POUNDS.map((pounds) => ({
-    label: `£${pounds}`,
-    href: `/donate?amount=${pounds}&campaign=${encodeURIComponent(campaign)}`,
-    selected: values.amount === String(pounds),
+    pounds,
+    label: formatMoneyShort(pounds * 100, fund.currency),
+    selected: values.amount === String(pounds) || values.amount === `${pounds}.00`,
   }));
   const errorList = formErrorSummary(errors, { campaign: 'amount' });
   res.setHeader('Cache-Control', 'no-store');

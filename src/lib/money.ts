@@ -40,6 +40,11 @@ export function formatMoney(minor: number, currency: string, options: { wholeUni
   return formatter(currency, wholeUnits).format(major);
 }
 
+/** Whole amounts without pence ("£1", "£10,000"), others with them ("£5.50"): for limits and rules in sentences. */
+export function formatMoneyShort(minor: number, currency: string): string {
+  return formatMoney(minor, currency, { wholeUnits: minor % 100 === 0 });
+}
+
 /** Percentage of `part` in `whole` with one decimal, for progress bars. */
 export function percentOf(part: number, whole: number): number {
   if (whole <= 0) return 0;
@@ -50,8 +55,12 @@ export function percentOf(part: number, whole: number): number {
  * An amount typed by a person in major units ("10", "12.50", "£1,000.5") as an
  * integer number of minor units, parsed from the digits without floating point.
  * null when it is not such an amount (negative, three decimals, letters, too large).
+ * A decimal comma as much of Europe writes it ("5,50", "12,5") is understood too;
+ * a comma before three digits ("1,000") groups thousands.
  */
 export function parseMajorUnits(text: string): number | null {
+  const decimalComma = /^\s*£?\s*(\d+),(\d{1,2})\s*$/.exec(text);
+  if (decimalComma) return parseMajorUnits(`${decimalComma[1]}.${decimalComma[2]}`);
   const match = /^\s*£?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?\s*$/.exec(text);
   if (!match) return null;
   const whole = match[1]!.replaceAll(',', '');

@@ -11,7 +11,7 @@
 import type { Response } from 'express';
 import type { Liquid } from 'liquidjs';
 import type { AppDeps } from '../deps.js';
-import { formatMoney } from './money.js';
+import { formatMoney, formatMoneyShort } from './money.js';
 import { createTemplateEngine } from './templates.js';
 
 const engines = new Map<boolean, Liquid>();
@@ -25,6 +25,9 @@ export function pageEngine(cache: boolean): Liquid {
       typeof minor === 'number' && typeof currency === 'string'
         ? formatMoney(minor, currency, { wholeUnits: whole === true || whole === 'down' || whole === 'up', round: whole === 'up' ? 'up' : 'down' })
         : '',
+    );
+    engine.registerFilter('money_short', (minor: unknown, currency: unknown) =>
+      typeof minor === 'number' && typeof currency === 'string' ? formatMoneyShort(minor, currency) : '',
     );
     engines.set(cache, engine);
   }

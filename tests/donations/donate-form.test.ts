@@ -21,7 +21,11 @@ describe('parseMajorUnits (the amount typed on the form)', () => {
     ['1e3', null],
     ['ten', null],
     ['', null],
-    ['1,00', null],
+    // A decimal comma, as much of Europe writes it.
+    ['5,50', 550],
+    ['1,00', 100],
+    ['12,5', 1250],
+    ['1,5,0', null],
     ['.50', null],
     ['99999999999999999999', null],
   ];
@@ -52,16 +56,39 @@ describe('POST /donate (the form)', () => {
   const problems: [string, Record<string, string>, RegExp][] = [
     ['the amount is not a number', { amount: 'lots', email: 'x@example.org' }, /amount in pounds/],
     ['the amount has three decimals', { amount: '1.005', email: 'x@example.org' }, /amount in pounds/],
-    ['the amount is below the minimum', { amount: '0.50', email: 'x@example.org' }, /£1\.00/],
-    ['the amount is above the maximum', { amount: '10,000.01', email: 'x@example.org' }, /£10,000\.00/],
+    ['the amount is below the minimum', { amount: '0.50', email: 'x@example.org' }, /at least £1:/],
+    ['the amount is above the maximum', { amount: '10,000.01', email: 'x@example.org' }, /at most £10,000 online/],
     ['the email is missing', { amount: '10' }, /email address/],
     ['the email is not an email', { amount: '10', email: 'nope' }, /email address/],
     ['the reader asks to be thanked without a name', { amount: '10', email: 'x@example.org', acknowledge: 'true' }, /your name/],
   ];
+  it('when a suggested amount is chosen and the amount box left empty (no JavaScript), then the chosen amount is given', async () => {
+    const email = uniqueEmail();
+    const res = await app.request('POST', '/donate', { form: { suggested: '25', amount: '', email } });
+    expect(res.status).toBe(303);
+    const donation = await app.db.selectFrom('donations').selectAll().where('email', '=', email).executeTakeFirstOrThrow();
+    expect(donation.amount).toBe(2500);
+  });
+
+  it('when the amount is typed with a decimal comma (5,50), then £5.50 is given', async () => {
+    const email = uniqueEmail();
+    const res = await app.request('POST', '/donate', { form: { amount: '5,50', email } });
+    expect(res.status).toBe(303);
+    const donation = await app.db.selectFrom('donations').selectAll().where('email', '=', email).executeTakeFirstOrThrow();
+    expect(donation.amount).toBe(550);
+  });
+
+  it('when the form comes back with a problem, then the page title starts with "Error:" and the error summary takes the focus', async () => {
+    const res = await app.request('POST', '/donate', { form: { amount: '0.50', email: uniqueEmail() } });
+    expect(res.status).toBe(422);
+    expect(res.text).toMatch(/<title>Error: Donate · /);
+    expect(res.text).toMatch(/<div class="error-summary" role="alert" [^>]*tabindex="-1" autofocus>/);
+  });
+
   it('when both the amount is below the minimum and the email is wrong, then the form names both problems at once', async () => {
     const res = await app.request('POST', '/donate', { form: { amount: '0.50', email: 'nope' } });
     expect(res.status).toBe(422);
-    expect(res.text).toMatch(/smallest donation we can take is £1\.00/);
+    expect(res.text).toMatch(/Please give at least £1:/);
     expect(res.text).toMatch(/email address we can send your receipt to/);
   });
 

@@ -181,14 +181,15 @@ describe('the pages / and /donate', () => {
       expect(res.text).toContain(`id="${field}" name="${field}"`);
     }
     expect(res.text).toContain('<input type="hidden" name="campaign" value="2026-11">');
-    expect(res.text).toContain('href="/donate?amount=10&amp;campaign=2026-11"');
-    expect(textOf(res.text)).toContain('Between £1.00 and £10,000.00');
+    expect(res.text).toContain('<input type="radio" id="suggested-10" name="suggested" value="10"><label for="suggested-10">£10</label>');
+    expect(textOf(res.text)).toContain('at least £1, at most £10,000');
     expect(res.headers.get('cache-control')).toBe('no-store');
   });
 
   it('pre-fills the amount from a suggested-amount link and ignores a campaign that is not running', async () => {
     const res = await app.request('GET', '/donate?amount=25&campaign=2019-01');
-    expect(res.text).toContain('id="amount" name="amount" inputmode="decimal" autocomplete="transaction-amount" required value="25"');
+    expect(res.text).toContain('id="amount" name="amount" inputmode="decimal" autocomplete="transaction-amount" data-amount-box value="25"');
+    expect(res.text).toContain('<input type="radio" id="suggested-25" name="suggested" value="25" checked>');
     expect(res.text).toContain('name="campaign" value="2026-11"');
     const odd = await app.request('GET', '/donate?amount=%3Cb%3E');
     expect(odd.status).toBe(200);

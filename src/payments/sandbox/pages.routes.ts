@@ -11,7 +11,17 @@ import { moveToRequestOrigin } from '../../lib/readers-host.js';
 import { createTemplateEngine } from '../../lib/templates.js';
 import { SandboxApiError, type PaymentMethodChoice, type SandboxState } from './sandbox-state.js';
 
-export function sandboxPagesRouter(state: SandboxState, options: { basePath: string; pagesUrl: string }): Router {
+export interface OutboxEmailSummary {
+  id: string;
+  to: string;
+  subject: string;
+  createdAt: string;
+}
+
+export function sandboxPagesRouter(
+  state: SandboxState,
+  options: { basePath: string; pagesUrl: string; recentEmails?: (() => Promise<OutboxEmailSummary[]>) | undefined },
+): Router {
   const router = Router();
   const engine: Liquid = createTemplateEngine();
   engine.registerFilter('money', (minor: unknown, currency: unknown) =>
@@ -90,7 +100,8 @@ export function sandboxPagesRouter(state: SandboxState, options: { basePath: str
       failsNext: state.billing.failNext.has(subscription.id),
       email: state.billing.customers.get(subscription.customer)?.email ?? '',
     }));
-    await render(res, 'dashboard', { sessions, subscriptions, deliveries: state.deliveries.slice(-20).reverse() });
+    const emails = options.recentEmails ? await options.recentEmails() : undefined;
+    await render(res, 'dashboard', { sessions, subscriptions, deliveries: state.deliveries.slice(-20).reverse(), emails });
   });
 
   // ---- subscriptions: what Stripe's side does over a subscription's life ----------------

@@ -15,7 +15,7 @@ import { Router } from 'express';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import { SandboxApi } from './api.routes.js';
-import { sandboxPagesRouter } from './pages.routes.js';
+import { sandboxPagesRouter, type OutboxEmailSummary } from './pages.routes.js';
 import { SandboxState, type Delivery, type PaymentMethodChoice, type SandboxEvent, type SandboxWebhook } from './sandbox-state.js';
 
 export type { Delivery, SandboxEvent, SandboxWebhook } from './sandbox-state.js';
@@ -31,6 +31,8 @@ export interface StripeSandboxOptions {
   bacsDelayMs?: number;
   deliveryAttempts?: number;
   retryDelaysMs?: number[];
+  /** The newest emails of the outbox (no SMTP_URL), listed on the dashboard. */
+  recentEmails?: () => Promise<OutboxEmailSummary[]>;
 }
 
 export interface StripeSandbox {
@@ -71,7 +73,7 @@ export function createStripeSandbox(options: StripeSandboxOptions): StripeSandbo
   const apiRouter = api.router();
   const router = Router();
   router.use('/stripe', apiRouter);
-  router.use(sandboxPagesRouter(state, { basePath, pagesUrl: options.pagesUrl }));
+  router.use(sandboxPagesRouter(state, { basePath, pagesUrl: options.pagesUrl, recentEmails: options.recentEmails }));
 
   const send = async <T extends { events: SandboxEvent[] }>(result: T) => ({ ...result, deliveries: await state.deliver(result.events) });
 

@@ -1,4 +1,7 @@
 /**
+ * The service as `npm start` runs it in development (sandbox payments, emails in
+ * the outbox, no PUBLIC_URL).
+ *
  * Opened through 127.0.0.1 or a LAN address (a phone on the same network) rather
  * than the default PUBLIC_URL's localhost, forms and redirects stay on the address
  * the reader used, and no header sends the browser to an https:// that is not there.
@@ -53,6 +56,29 @@ describe('a reader on another address than localhost (development, no PUBLIC_URL
     const paid = await fetch(`${checkout}/pay`, { method: 'POST', body: new URLSearchParams({ method: 'card' }), redirect: 'manual' });
     expect(paid.status).toBe(303);
     expect(paid.headers.get('location')).toMatch(new RegExp(`^${service.url}/checkout/success\\?`));
+  });
+
+  it('when a gift is paid in the sandbox, then /sandbox and /sandbox/emails list its receipt, and its page shows the text and the HTML, marked SANDBOX', async () => {
+    const email = `outbox-${Date.now()}@example.org`;
+    const posted = await fetch(`${service.url}/donate`, { method: 'POST', body: new URLSearchParams({ amount: '7', email }), redirect: 'manual' });
+    await fetch(`${posted.headers.get('location')}/pay`, { method: 'POST', body: new URLSearchParams({ method: 'card' }), redirect: 'manual' });
+
+    const list = await (await fetch(`${service.url}/sandbox/emails`)).text();
+    const row = new RegExp(`<td>${email.replace('.', '\\.')}</td><td><a href="/sandbox/emails/([0-9a-f-]{36})">\\[SANDBOX\\] ([^<]+)</a>`).exec(list);
+    expect(row, list).not.toBeNull();
+    expect(await (await fetch(`${service.url}/sandbox`)).text()).toContain(`/sandbox/emails/${row![1]}`);
+
+    const page = await (await fetch(`${service.url}/sandbox/emails/${row![1]}`)).text();
+    expect(page).toContain('SANDBOX: a test email');
+    expect(page).toContain('£7.00');
+    expect(page).toContain(`<iframe src="/sandbox/emails/${row![1]}/html"`);
+    const html = await fetch(`${service.url}/sandbox/emails/${row![1]}/html`);
+    expect(html.headers.get('content-security-policy')).toContain('sandbox');
+    const body = await html.text();
+    expect(body).toContain('£7.00');
+    expect(body).toContain('SANDBOX');
+
+    expect((await fetch(`${service.url}/sandbox/emails/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
   });
 });
 
