@@ -11,6 +11,7 @@ import type { AppDeps } from '../deps.js';
 import type { Campaign, DB, Donation, LedgerEntry } from '../db/schema.js';
 import { queueEmail } from '../email/outbox.service.js';
 import { formatMoney } from '../lib/money.js';
+import { humanReference } from '../lib/references.js';
 
 type ReceiptDeps = Pick<AppDeps, 'config' | 'clock'>;
 
@@ -35,8 +36,7 @@ export async function queueDonationReceipt(
       amount: formatMoney(entry.amount, entry.currency.trim()),
       date: longDate(entry.given_at, deps.config.society.timeZone),
       campaign: campaign.title,
-      reference: donation.id,
-      paymentReference: input.paymentIntentId,
+      reference: humanReference('GIFT', donation.id),
       acknowledged: donation.acknowledge,
       town: donation.town,
     },
@@ -62,7 +62,7 @@ export async function queueRefundNotice(
       originalDate: longDate(donation.paid_at ?? donation.created_at, deps.config.society.timeZone),
       partial: input.amount < donation.amount,
       date: longDate(input.refundedAt, deps.config.society.timeZone),
-      reference: donation.id,
+      reference: humanReference('GIFT', donation.id),
       refundReference: input.refundId,
     },
   });

@@ -11,6 +11,7 @@ import { readableMoney } from './applications.service.js';
 import { longDate } from './certificate.js';
 import { certificateFor } from './member-certificates.js';
 import { localDate } from './share-rules.js';
+import { humanReference } from '../lib/references.js';
 
 export async function tellMemberOfAllotment(
   deps: Pick<AppDeps, 'config' | 'clock'>,
@@ -30,7 +31,7 @@ export async function tellMemberOfAllotment(
     admittedOn: member.admitted_on,
     admittedOnLong: longDate(member.admitted_on),
     paidOnLong: application.paid_at ? longDate(localDate(application.paid_at, deps.config.society.timeZone)) : null,
-    reference: application.id,
+    reference: humanReference('SHARES', application.id),
   };
   if (!admitted) {
     await queueEmail(deps, trx, { to: application.email, template: 'shares/added', vars, personId: application.person_id });

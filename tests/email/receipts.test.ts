@@ -3,6 +3,7 @@ import { startDonation, uniqueEmail } from '../payments/payment-helpers.js';
 import { signInAs } from '../support/auth.js';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import { humanReference } from '../../src/lib/references.js';
 
 describe('emails about a donation', () => {
   let smtp: TestSmtp;
@@ -39,7 +40,11 @@ describe('emails about a donation', () => {
     expect(mail!.text).toMatch(/Campaign:\s+\S+/);
     const campaign = await app.db.selectFrom('ledger_entries').innerJoin('campaigns', 'campaigns.id', 'ledger_entries.campaign_id').select('campaigns.title').where('donation_id', '=', d.donationId).executeTakeFirstOrThrow();
     expect(mail!.text).toContain(campaign.title);
-    expect(mail!.text).toContain(`Reference: ${d.donationId}`);
+    // A short reference a person can read out, derived from the donation; no UUID or Stripe id.
+    expect(mail!.text).toContain(`Reference: ${humanReference('GIFT', d.donationId)}`);
+    expect(mail!.text).toMatch(/Reference: GIFT-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}\n/);
+    expect(mail!.text).not.toContain(d.donationId);
+    expect(mail!.text).not.toMatch(/pi_\w+/);
     expect(mail!.text).toContain(`${app.config.publicUrl}/account`);
     expect(mail!.html).toContain(`href="${app.config.publicUrl}/account"`);
     expect(mail!.text).toContain(app.config.society.address);
