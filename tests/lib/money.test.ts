@@ -22,7 +22,8 @@ describe('money', () => {
     expect(parseMajorUnits('1.005')).toBeNull();
     expect(parseMajorUnits('-5')).toBeNull();
     expect(parseMajorUnits('1e3')).toBeNull();
-    expect(parseMajorUnits('12,34')).toBeNull();
+    expect(parseMajorUnits('12,34')).toBe(1234); // a decimal comma
+    expect(parseMajorUnits('12,345')).toBeNull();
     expect(parseMajorUnits('99999999999999')).toBeNull();
   });
 
