@@ -23,7 +23,7 @@ describe('money', () => {
     expect(parseMajorUnits('-5')).toBeNull();
     expect(parseMajorUnits('1e3')).toBeNull();
     expect(parseMajorUnits('12,34')).toBe(1234); // a decimal comma
-    expect(parseMajorUnits('12,345')).toBeNull();
+    expect(parseMajorUnits('12,3456')).toBeNull();
     expect(parseMajorUnits('99999999999999')).toBeNull();
   });
 
