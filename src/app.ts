@@ -27,7 +27,7 @@ import { membersDeskOpenApi, membersDeskRouter } from './admin/members-desk.rout
 import { accountOpenApi, accountRouter } from './members/account.routes.js';
 import { authOpenApi, authRouter } from './members/auth.routes.js';
 import { csrfProtection } from './members/csrf.js';
-import { buildAccountContributors, buildEventAppliers, buildPaymentHandlers } from './composition.js';
+import { buildAccountContributors, buildCheckoutReturns, buildEventAppliers, buildPaymentHandlers } from './composition.js';
 import type { AppDeps } from './deps.js';
 import { redactSecretsInUrl } from './members/session.service.js';
 import { checkoutPagesOpenApi, checkoutPagesRouter } from './payments/checkout.routes.js';
@@ -151,7 +151,7 @@ export function buildApp(deps: AppDeps): Express {
     [acknowledgementsPageRouter(deps), acknowledgementsPageOpenApi],
     [membersDeskRouter(deps), membersDeskOpenApi],
     [donationsRouter(deps), donationsOpenApi],
-    [checkoutPagesRouter(deps), checkoutPagesOpenApi],
+    [checkoutPagesRouter(deps, buildCheckoutReturns(deps)), checkoutPagesOpenApi],
     [sharesRouter(deps), sharesOpenApi],
     [supportersRouter(deps), supportersOpenApi],
     [assetsRouter(), assetsOpenApi],

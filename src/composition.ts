@@ -28,6 +28,9 @@ import type { AccountContributor } from './members/account.service.js';
 import { EventAppliers } from './payments/event-appliers.js';
 import type { PaymentHandlers } from './payments/payment-handlers.js';
 import { registerPaymentAppliers } from './payments/payment-event-appliers.js';
+import type { CheckoutReturns } from './payments/checkout-returns.js';
+import { donationReturn } from './donations/donation-returns.js';
+import { shareApplicationReturn } from './shares/share-returns.js';
 import { createSharePaymentHandler } from './shares/share-payments.js';
 import { sharesAccountContributor } from './shares/shares-account.js';
 import { registerSupporterAppliers, supporterPaymentHandler } from './supporters/supporter-events.js';
@@ -44,6 +47,11 @@ export function buildPaymentHandlers(deps: AppDeps): PaymentHandlers {
     supporter: supporterPaymentHandler(deps),
   };
   return paymentHandlers;
+}
+
+/** Who describes a paid (or paying) record on the page Stripe Checkout returns to, by purpose. */
+export function buildCheckoutReturns(deps: AppDeps): CheckoutReturns {
+  return { donation: donationReturn(deps), share_application: shareApplicationReturn(deps) };
 }
 
 /**

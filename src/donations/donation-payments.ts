@@ -10,7 +10,7 @@ import { bookStripeMoneyBack, bookStripeMoneyIn, type StripeMoneyBack } from '..
 import type { DisputeNotice, PaidPayment, PaymentHandler, PaymentHandlerContext } from '../payments/payment-handlers.js';
 import type { Donation } from '../db/schema.js';
 import { findDonation, markDonationPaid, markDonationProcessing, markDonationUnpaid } from './donations.repository.js';
-import { queueDonationReceipt, queueRefundNotice } from './donation-receipts.js';
+import { queueDirectDebitFailed, queueDonationReceipt, queueRefundNotice } from './donation-receipts.js';
 
 type DonationDeps = Pick<AppDeps, 'config' | 'clock' | 'logger'>;
 
@@ -66,6 +66,11 @@ export function donationPaymentHandler(deps: DonationDeps): PaymentHandler {
 
     async onFailed(ctx, reason) {
       await markDonationUnpaid(ctx.trx, ctx.checkout.record_id, reason === 'expired' ? 'expired' : 'failed');
+      // A Direct Debit the bank did not pay: the donor is told, with a way to try again.
+      if (reason === 'async_payment_failed') {
+        const donation = await findDonation(ctx.trx, ctx.checkout.record_id);
+        if (donation) await queueDirectDebitFailed(deps, ctx.trx, { donation, checkoutId: ctx.checkout.id });
+      }
     },
 
     async onRefunded(ctx, refund) {

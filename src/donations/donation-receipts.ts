@@ -67,3 +67,21 @@ export async function queueRefundNotice(
     },
   });
 }
+
+/** A Direct Debit the bank did not pay: nothing was taken; a link back to the form, filled in. */
+export async function queueDirectDebitFailed(deps: ReceiptDeps, trx: Transaction<DB>, input: { donation: Donation; checkoutId: string }): Promise<void> {
+  const { donation } = input;
+  await queueEmail(deps, trx, {
+    to: donation.email,
+    template: 'payment-failed',
+    personId: donation.person_id,
+    dedupeKey: `payment-failed:${input.checkoutId}`,
+    vars: {
+      name: donation.name,
+      amount: formatMoney(donation.amount, donation.currency.trim()),
+      what: 'your gift to the fighting fund',
+      retryUrl: `${deps.config.publicUrl}/donate/resume/${donation.id}`,
+      reference: humanReference('GIFT', donation.id),
+    },
+  });
+}

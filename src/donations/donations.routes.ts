@@ -1,12 +1,13 @@
 /** POST /api/donations (JSON) and POST /donate (the /donate page's form). */
 import { Router } from 'express';
+import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { renderDonatePage } from '../fighting-fund/fund-pages.js';
 import { parseInput } from '../lib/http.js';
 import { onReadersHost } from '../lib/readers-host.js';
 import { errorResponses, type ZodOpenApiPathsObject } from '../lib/openapi.js';
 import { donationCreated, donationForm, donationRequest } from './donations.schemas.js';
-import { startDonation, submitDonationForm } from './donations.service.js';
+import { cancelledDonationForm, startDonation, submitDonationForm } from './donations.service.js';
 import { findCurrentPerson, optionalSession } from '../members/access.js';
 import { submitSupporterForm } from '../supporters/supporter-signup.js';
 
@@ -18,13 +19,25 @@ export function donationsRouter(deps: AppDeps): Router {
     res.status(201).json(await startDonation(deps, input));
   });
 
+  // Checkout's cancel URL: back to the same form, filled in.
+  router.get('/donate/resume/:id', async (req, res) => {
+    const values = await cancelledDonationForm(deps, req.params.id);
+    if (!values) {
+      res.redirect(303, '/donate');
+      return;
+    }
+    await renderDonatePage(deps, res, { values: { ...values, acknowledge: values.acknowledge === 'true' }, notice: 'cancelled' });
+  });
+
   router.post('/donate', optionalSession(deps), async (req, res) => {
-    const form = parseInput(donationForm, req.body ?? {});
+    const posted = parseInput(donationForm, req.body ?? {});
+    // Without JavaScript a chosen suggested amount arrives on its own, with an empty amount box.
+    const form = posted.amount.trim() === '' && posted.suggested && /^\d{1,6}$/.test(posted.suggested) ? { ...posted, amount: posted.suggested } : posted;
     if (form.frequency === 'month' || form.frequency === 'year') {
       // Monthly and yearly giving is a supporter's subscription.
       const supporter = await submitSupporterForm(deps, { ...form, interval: form.frequency }, findCurrentPerson(req)?.id ?? null);
       if (supporter.ok) {
-        res.redirect(303, supporter.checkoutUrl);
+        res.redirect(303, onReadersHost(deps.config, req, supporter.checkoutUrl));
         return;
       }
       await renderDonatePage(deps, res, { values: { ...form, acknowledge: supporter.acknowledge }, errors: supporter.errors, status: supporter.status });
@@ -68,6 +81,17 @@ export const donationsOpenApi: ZodOpenApiPathsObject = {
       responses: {
         '303': { description: 'To the Checkout page' },
         '422': { description: 'The form again, with the problems beside the fields', content: { 'text/html': {} } },
+      },
+    },
+  },
+  '/donate/resume/{id}': {
+    get: {
+      tags: ['donations', 'pages'],
+      summary: "Checkout's cancel URL: the donate form filled in as the donor left it",
+      requestParams: { path: z.object({ id: z.string() }) },
+      responses: {
+        '200': { description: 'The form, filled in', content: { 'text/html': {} } },
+        '303': { description: 'To /donate, for an unknown or already paid gift' },
       },
     },
   },

@@ -7,10 +7,10 @@ import type { AppDeps } from '../deps.js';
 import type { Campaign } from '../db/schema.js';
 import { findCampaignBySlug, getCurrentCampaign } from '../fighting-fund/campaigns.service.js';
 import { AppError } from '../lib/errors.js';
-import { formatMoney, formatMoneyShort, parseMajorUnits } from '../lib/money.js';
+import { formatMoney, formatMoneyShort, majorUnitsText, parseMajorUnits } from '../lib/money.js';
 import { findOrCreatePersonByEmail, normalizeEmail } from '../members/people.service.js';
 import { createCheckout } from '../payments/checkout.service.js';
-import { insertDonation } from './donations.repository.js';
+import { findDonation, insertDonation } from './donations.repository.js';
 import { donationRequest, type DonationForm, type DonationRequest } from './donations.schemas.js';
 
 export type DonationErrorCode =
@@ -58,9 +58,28 @@ export async function startDonation(deps: AppDeps, input: DonationRequest): Prom
     lineItems: [{ name: `Donation to the fighting fund: ${campaign.title}`, quantity: 1, unitAmount: donation.amount }],
     customerEmail: donation.email,
     submitType: 'donate',
+    // Cancelling on the payment page comes back to this form, filled in.
+    cancelPath: `/donate/resume/${donation.id}`,
   });
   deps.logger.info({ donationId: donation.id, campaign: campaign.slug, amount: donation.amount }, 'donation started');
   return { id: donation.id, checkoutUrl: url };
+}
+
+/**
+ * The donate form's values for a gift whose payment was cancelled (Checkout's cancel URL names
+ * the donation's unguessable id). Nothing for an unknown id, or a gift already paid.
+ */
+export async function cancelledDonationForm(deps: AppDeps, id: string): Promise<DonationForm | undefined> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined;
+  const donation = await findDonation(deps.db, id);
+  if (!donation || donation.status === 'paid') return undefined;
+  return {
+    amount: majorUnitsText(donation.amount),
+    email: donation.email,
+    name: donation.name ?? undefined,
+    town: donation.town ?? undefined,
+    acknowledge: donation.acknowledge ? 'true' : undefined,
+  };
 }
 
 export type DonationFormResult =

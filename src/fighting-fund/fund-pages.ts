@@ -34,6 +34,8 @@ export interface DonatePageOptions {
   errors?: Partial<Record<DonateFormField, string>>;
   /** 200 for a fresh form; 400 or 422 when re-rendered with errors. */
   status?: number;
+  /** 'cancelled': back from the payment page without paying (the form filled in as it was). */
+  notice?: 'cancelled';
 }
 
 /**
@@ -69,6 +71,7 @@ export async function renderDonatePage(deps: AppDeps, res: Response, options: Do
       values: { ...values, campaign },
       errors,
       errorList,
+      notice: options.notice,
     },
     options.status ?? 200,
   );

@@ -45,6 +45,13 @@ export function formatMoneyShort(minor: number, currency: string): string {
   return formatMoney(minor, currency, { wholeUnits: minor % 100 === 0 });
 }
 
+/** An amount as a person types it into a form, without currency sign or grouping: "5", "5.50" (the inverse of parseMajorUnits). */
+export function majorUnitsText(minor: number): string {
+  const whole = Math.trunc(minor / 100);
+  const pence = Math.abs(minor % 100);
+  return pence === 0 ? String(whole) : `${whole}.${String(pence).padStart(2, '0')}`;
+}
+
 /** Percentage of `part` in `whole` with one decimal, for progress bars. */
 export function percentOf(part: number, whole: number): number {
   if (whole <= 0) return 0;

@@ -148,7 +148,10 @@ export type CheckoutReturnState = 'confirmed' | 'processing' | 'confirming' | 'e
  * What the success page may say about a session id from the browser's address bar.
  * It reveals nothing but the state of a payment whose (unguessable) session id the caller holds.
  */
-export async function checkoutReturnState(deps: AppDeps, sessionId: string | undefined): Promise<{ state: CheckoutReturnState; purpose?: CheckoutPurpose }> {
+export async function checkoutReturnState(
+  deps: AppDeps,
+  sessionId: string | undefined,
+): Promise<{ state: CheckoutReturnState; purpose?: CheckoutPurpose; recordId?: string }> {
   if (!sessionId || !/^cs_[A-Za-z0-9_]{1,250}$/.test(sessionId)) return { state: 'unknown' };
   const checkout: CheckoutSession | undefined = await findCheckoutByStripeSessionId(deps.db, sessionId);
   if (!checkout) return { state: 'unknown' };
@@ -160,7 +163,7 @@ export async function checkoutReturnState(deps: AppDeps, sessionId: string | und
         : checkout.status === 'expired'
           ? 'expired'
           : 'confirming';
-  return { state, purpose: checkout.purpose };
+  return { state, purpose: checkout.purpose, recordId: checkout.record_id };
 }
 
 // ---- for components whose checkouts lead to more payments (supporters) --------------

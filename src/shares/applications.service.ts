@@ -32,7 +32,7 @@ import {
 import { findCurrentMemberForPerson } from './register.repository.js';
 import { checkCap, hasReachedAge, isExemptFromCap, localDate } from './share-rules.js';
 import type { SharesErrorCode } from './shares.errors.js';
-import type { ShareApplicationRequest } from './shares.schemas.js';
+import type { ShareApplicationForm, ShareApplicationRequest } from './shares.schemas.js';
 
 type SharesDeps = Pick<AppDeps, 'config' | 'clock' | 'db' | 'logger'>;
 
@@ -113,6 +113,8 @@ export async function applyForShares(
       lineItems: [{ name: `Shares in ${config.society.name} (${readableMoney(price, currency)} each)`, quantity: request.shares, unitAmount: price }],
       customerEmail: application.email,
       submitType: 'pay',
+      // Cancelling on the payment page comes back to this form, filled in.
+      cancelPath: `/shares/resume/${application.id}`,
     });
     return { id: application.id, checkoutUrl: checkout.url };
   } catch (err) {
@@ -219,6 +221,30 @@ async function abandonApplication(deps: SharesDeps, applicationId: string): Prom
 }
 
 /** The scheduled sweep: applications whose checkout can no longer be paid stop holding room under the cap. */
+/**
+ * The share form's values for an application whose payment was cancelled (Checkout's cancel URL
+ * names its unguessable id). Nothing for an unknown id, an erased one, or one already paid.
+ */
+export async function cancelledApplicationForm(deps: Pick<AppDeps, 'db'>, id: string): Promise<ShareApplicationForm | undefined> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined;
+  const application = await findApplication(deps.db, id);
+  if (!application || application.erased_at || !['pending', 'expired', 'failed'].includes(application.status)) return undefined;
+  return {
+    kind: application.applicant_kind,
+    shares: String(application.shares),
+    name: application.name,
+    email: application.email,
+    line1: application.address_line1,
+    line2: application.address_line2 ?? '',
+    town: application.town,
+    postcode: application.postcode,
+    country: application.country,
+    dateOfBirth: application.date_of_birth ?? '',
+    registeredSociety: application.registered_society ? 'true' : undefined,
+    acceptRules: 'true',
+  };
+}
+
 export async function expireStaleApplications(deps: SharesDeps): Promise<number> {
   const now = deps.clock.now();
   const expired = await expirePendingCreatedBefore(deps.db, new Date(now.getTime() - STALE_APPLICATION_MS), now);

@@ -6,6 +6,9 @@
 import type { AppDeps } from '../deps.js';
 import type { Executor } from '../db/database.js';
 import type { ShareApplication } from '../db/schema.js';
+import { queueEmail } from '../email/outbox.service.js';
+import { formatMoney } from '../lib/money.js';
+import { humanReference } from '../lib/references.js';
 import { findApplication, updateApplication } from './applications.repository.js';
 
 export type AllotDeps = Pick<AppDeps, 'config' | 'clock' | 'logger'>;
@@ -30,4 +33,21 @@ export async function markUnpaid(deps: AllotDeps, trx: Executor, applicationId: 
   if (application?.status !== 'pending' && application?.status !== 'processing') return;
   await updateApplication(trx, applicationId, { status: reason === 'expired' ? 'expired' : 'failed', updated_at: deps.clock.now() });
   deps.logger.info({ applicationId, reason }, 'share application will not be paid: it no longer counts toward the cap');
+  // A Direct Debit the bank did not pay: the applicant is told, with a way to try again.
+  if (reason === 'async_payment_failed') {
+    await queueEmail(deps, trx, {
+      to: application.email,
+      template: 'payment-failed',
+      personId: application.person_id,
+      dedupeKey: `payment-failed:share-application:${applicationId}`,
+      vars: {
+        name: application.name,
+        amount: formatMoney(application.amount, application.currency.trim()),
+        what: `${application.shares} share${application.shares === 1 ? '' : 's'} in ${deps.config.society.name}`,
+        shares: true,
+        retryUrl: `${deps.config.publicUrl}/shares/resume/${application.id}`,
+        reference: humanReference('SHARES', application.id),
+      },
+    });
+  }
 }

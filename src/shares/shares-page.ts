@@ -19,6 +19,8 @@ export interface SharesPageOptions {
   errors?: Partial<Record<SharesFormField, string>>;
   status?: number;
   csrfToken?: string;
+  /** 'cancelled': back from the payment page without paying (the form filled in as it was). */
+  notice?: 'cancelled';
 }
 
 const fieldOfCode: Partial<Record<SharesErrorCode, SharesFormField>> = {
@@ -38,7 +40,7 @@ const friendlyFieldMessages: Partial<Record<SharesFormField, string>> = {
   town: 'Please give the town.',
   postcode: 'Please give the postcode.',
   country: 'Please give the country.',
-  dateOfBirth: 'Please give a date of birth as day, month and year, such as 1990-04-23.',
+  dateOfBirth: 'Please give a date of birth as day, month and year, such as 23 4 1990.',
   acceptRules: "Please tick the box to accept the society's rules.",
 };
 
@@ -47,6 +49,7 @@ export async function renderSharesPage(deps: AppDeps, res: Response, options: Sh
   const { shares, society } = config;
   const errors = options.errors ?? {};
   const values = { kind: 'person', country: 'United Kingdom', ...options.values };
+  const dob = dateOfBirthBoxes(values);
   const errorList = formErrorSummary(errors, { form: 'shares' });
   res.setHeader('Cache-Control', 'no-store');
   await renderPage(
@@ -58,6 +61,8 @@ export async function renderSharesPage(deps: AppDeps, res: Response, options: Sh
       values,
       errors,
       errorList,
+      notice: options.notice,
+      dob,
       csrfToken: options.csrfToken ?? '',
       terms: {
         price: readableMoney(shares.price, society.currency),
@@ -72,6 +77,23 @@ export async function renderSharesPage(deps: AppDeps, res: Response, options: Sh
     },
     options.status ?? 200,
   );
+}
+
+/** The day, month and year boxes: as typed, or from a YYYY-MM-DD date of birth (an application resumed). */
+function dateOfBirthBoxes(values: Partial<ShareApplicationForm>): { day: string; month: string; year: string } {
+  if (values.dobDay !== undefined || values.dobMonth !== undefined || values.dobYear !== undefined) {
+    return { day: values.dobDay ?? '', month: values.dobMonth ?? '', year: values.dobYear ?? '' };
+  }
+  const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(values.dateOfBirth ?? '');
+  return iso ? { day: String(Number(iso[3])), month: String(Number(iso[2])), year: iso[1]! } : { day: '', month: '', year: '' };
+}
+
+/** The three boxes as YYYY-MM-DD (left for the schema to judge when incomplete or not a date). */
+function dateOfBirthFrom(form: ShareApplicationForm): string {
+  const [day, month, year] = [form.dobDay, form.dobMonth, form.dobYear].map((v) => (v ?? '').trim());
+  if (!day && !month && !year) return form.dateOfBirth.trim();
+  if (!/^\d{1,2}$/.test(day!) || !/^\d{1,2}$/.test(month!) || !/^\d{4}$/.test(year!)) return `${year}-${month}-${day}`;
+  return `${year}-${month!.padStart(2, '0')}-${day!.padStart(2, '0')}`;
 }
 
 export type SharesFormResult =
@@ -94,7 +116,7 @@ export async function submitSharesForm(deps: AppDeps, context: ApplicationContex
       name: form.name,
       email: form.email.trim(),
       address: { line1: form.line1, line2: form.line2, town: form.town, postcode: form.postcode, country: form.country },
-      ...(isOrganisation ? { registeredSociety: truthy(form.registeredSociety) } : { dateOfBirth: form.dateOfBirth.trim() }),
+      ...(isOrganisation ? { registeredSociety: truthy(form.registeredSociety) } : { dateOfBirth: dateOfBirthFrom(form) }),
     },
     acceptRules: truthy(form.acceptRules),
   };

@@ -12,7 +12,7 @@ import { renderPage } from '../lib/pages.js';
 import { errorResponses, type ZodOpenApiPathsObject } from '../lib/openapi.js';
 import { currentActor, currentPerson, findCurrentPerson, optionalSession, requireRole, requireSession } from '../members/access.js';
 import { csrfTokenFor } from '../members/csrf.js';
-import { applyForShares } from './applications.service.js';
+import { applyForShares, cancelledApplicationForm } from './applications.service.js';
 import { certificateForPerson } from './member-certificates.js';
 import { registerExportFilename, streamRegisterCsv, type RegisterExport } from './register-export.js';
 import { searchRegister } from './register-search.js';
@@ -47,6 +47,16 @@ export function sharesRouter(deps: AppDeps): Router {
 
   router.get('/shares', async (req, res) => {
     await renderSharesPage(deps, res, { csrfToken: csrfTokenFor(deps.config, req) });
+  });
+
+  // Checkout's cancel URL: back to the same form, filled in.
+  router.get('/shares/resume/:id', async (req, res) => {
+    const values = await cancelledApplicationForm(deps, req.params.id);
+    if (!values) {
+      res.redirect(303, '/shares');
+      return;
+    }
+    await renderSharesPage(deps, res, { values, notice: 'cancelled', csrfToken: csrfTokenFor(deps.config, req) });
   });
 
   router.post('/shares', optionalSession(deps), async (req, res) => {
@@ -149,6 +159,17 @@ export const sharesOpenApi: ZodOpenApiPathsObject = {
       responses: {
         '201': { description: 'Created: send the applicant to checkoutUrl', content: { 'application/json': { schema: shareApplicationCreated } } },
         ...errorResponses(400, 422, 502),
+      },
+    },
+  },
+  '/shares/resume/{id}': {
+    get: {
+      tags: ['shares', 'pages'],
+      summary: "Checkout's cancel URL: the application form filled in as the applicant left it",
+      requestParams: { path: z.object({ id: z.string() }) },
+      responses: {
+        '200': { description: 'The form, filled in', content: { 'text/html': {} } },
+        '303': { description: 'To /shares, for an unknown or already paid application' },
       },
     },
   },

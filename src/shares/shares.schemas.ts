@@ -83,6 +83,10 @@ export const shareApplicationForm = z.object({
   postcode: z.string().max(300).optional().default(''),
   country: z.string().max(300).optional().default(''),
   dateOfBirth: z.string().max(40).optional().default(''),
+  /** The date of birth as the page asks for it: day, month and year boxes (dateOfBirth, YYYY-MM-DD, is read too). */
+  dobDay: z.string().max(10).optional(),
+  dobMonth: z.string().max(10).optional(),
+  dobYear: z.string().max(10).optional(),
   registeredSociety: z.string().max(10).optional(),
   acceptRules: z.string().max(10).optional(),
 });

@@ -70,6 +70,22 @@ describe('POST /donate (the form)', () => {
     expect(donation.amount).toBe(2500);
   });
 
+  it('when the donor cancels on the payment page, then the donate form comes back filled in as they left it', async () => {
+    const email = uniqueEmail();
+    await app.request('POST', '/donate', { form: { amount: '12.50', email, name: 'Cancel Donor', town: 'Hull', acknowledge: 'true' } });
+    const donation = await app.db.selectFrom('donations').selectAll().where('email', '=', email).executeTakeFirstOrThrow();
+    const page = await app.request('GET', `/donate/resume/${donation.id}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Payment cancelled: nothing was taken.');
+    expect(page.text).toContain('data-amount-box value="12.50"');
+    expect(page.text).toContain(`value="${email}"`);
+    expect(page.text).toContain('value="Cancel Donor"');
+    expect(page.text).toMatch(/id="acknowledge" name="acknowledge" value="true" checked/);
+    const unknown = await app.request('GET', '/donate/resume/00000000-0000-4000-8000-000000000000');
+    expect(unknown.status).toBe(303);
+    expect(unknown.headers.get('location')).toBe('/donate');
+  });
+
   it('when the amount is typed with a decimal comma (5,50), then £5.50 is given', async () => {
     const email = uniqueEmail();
     const res = await app.request('POST', '/donate', { form: { amount: '5,50', email } });

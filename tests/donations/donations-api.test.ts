@@ -47,7 +47,8 @@ describe('POST /api/donations', () => {
       payment_intent_data: { metadata },
       line_items: [{ quantity: '1', price_data: { currency: 'gbp', unit_amount: '2500', product_data: { name: expect.stringContaining(campaign.title) } } }],
       success_url: 'http://localhost:0/checkout/success?session_id={CHECKOUT_SESSION_ID}',
-      cancel_url: 'http://localhost:0/checkout/cancelled',
+      // Cancelling comes back to the donate form, filled in.
+      cancel_url: `http://localhost:0/donate/resume/${donation.id}`,
     });
   });
 
@@ -182,7 +183,7 @@ describe('POST /api/donations', () => {
     const doc = buildOpenApiDocument([donationsOpenApi, webhookOpenApi, checkoutPagesOpenApi], app.config.publicUrl) as unknown as {
       paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>>;
     };
-    expect(Object.keys(doc.paths).sort()).toEqual(['/api/donations', '/checkout/cancelled', '/checkout/success', '/donate', '/webhooks/stripe']);
+    expect(Object.keys(doc.paths).sort()).toEqual(['/api/donations', '/checkout/cancelled', '/checkout/success', '/donate', '/donate/resume/{id}', '/webhooks/stripe']);
     expect(doc.paths['/api/donations']!.post!.requestBody!.content['application/json']!.schema).toEqual({ $ref: '#/components/schemas/DonationRequest' });
   });
 

@@ -142,19 +142,28 @@ describe('POST /webhooks/stripe', () => {
       expect(await donationRow(app, d.donationId)).toMatchObject({ status: 'processing' });
       expect(await ledgerOf(app, d.donationId)).toEqual([]);
       const page = await app.request('GET', `/checkout/success?session_id=${d.sessionId}`);
-      expect(page.text).toContain('Direct Debit is on its way');
+      expect(page.text).toContain('Direct Debit is being processed');
+      // It checks again by itself.
+      expect(page.text).toContain('<meta http-equiv="refresh" content="10">');
 
       await app.stripe.settleBacs(d.sessionId, 'succeeded');
       expect(await donationRow(app, d.donationId)).toMatchObject({ status: 'paid' });
       expect(await ledgerTotal(app, d.donationId)).toBe(2000);
     });
 
-    it('when the debit is pending and then fails, then the donation fails and nothing is booked', async () => {
+    it('when the debit is pending and then fails, then the donation fails, nothing is booked, and the donor is emailed a way to try again', async () => {
       const d = await startDonation(app, { amount: 2100 });
       await app.stripe.pay(d.sessionId, 'bacs');
       await app.stripe.settleBacs(d.sessionId, 'failed');
       expect(await donationRow(app, d.donationId)).toMatchObject({ status: 'failed' });
       expect(await ledgerOf(app, d.donationId)).toEqual([]);
+      const emails = await app.db.selectFrom('emails').selectAll().where('template', '=', 'payment-failed').where('to_address', '=', (await donationRow(app, d.donationId)).email).execute();
+      expect(emails).toHaveLength(1);
+      expect(emails[0]!.subject).toBe('Your Direct Debit of £21.00 did not go through');
+      expect(emails[0]!.text).toContain(`${app.config.publicUrl}/donate/resume/${d.donationId}`);
+      // Trying again opens the donate form as it was left.
+      const resumed = await app.request('GET', `/donate/resume/${d.donationId}`);
+      expect(resumed.text).toContain('value="21"');
     });
 
     it('when the success arrives before the pending notice, then the donation stays paid', async () => {
@@ -394,7 +403,12 @@ describe('POST /webhooks/stripe', () => {
       await app.stripe.pay(d.sessionId);
       const page = await app.request('GET', `/checkout/success?session_id=${d.sessionId}`);
       expect(page.status).toBe(200);
-      expect(page.text).toContain('payment is confirmed');
+      // What was given, the campaign's new total, where the receipt went (in part), what next.
+      expect(page.text).toContain('Thank you: your £9.00 gift is in the fighting fund');
+      expect(page.text).toMatch(/has raised <strong>£\d[\d,]*<\/strong> of its £[\d,]+ target/);
+      expect(page.text).toMatch(/Your receipt is on its way to <strong>\w…\w?@example\.org<\/strong> \(reference GIFT-\w{4}-\w{4}\)/);
+      expect(page.text).toContain('What next?');
+      expect(page.text).not.toContain('http-equiv="refresh"');
     });
 
     it('when the webhook has not arrived yet, then the page says it is being confirmed and refreshes', async () => {

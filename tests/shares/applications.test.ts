@@ -285,7 +285,51 @@ describe('the /shares page', () => {
     expect(res.status).toBe(422);
     expect(res.text).toContain('You need to be at least 16');
     expect(res.text).toContain('value="&lt;b&gt;Young&lt;/b&gt; Reader"');
-    expect(res.text).toContain('value="2015-01-01"');
+    // The date of birth comes back in its day, month and year boxes.
+    expect(res.text).toMatch(/name="dobDay"[^>]*value="1"/);
+    expect(res.text).toMatch(/name="dobMonth"[^>]*value="1"/);
+    expect(res.text).toMatch(/name="dobYear"[^>]*value="2015"/);
+    expect(res.text).toMatch(/<title>Error: /);
+  });
+
+  it('when the date of birth is typed in day, month and year boxes, then it is read as that date', async () => {
+    const email = uniqueEmail('boxes');
+    const res = await app.request('POST', '/shares', {
+      form: { kind: 'person', shares: '3', name: 'Box Filler', email, line1: '2 Press Row', town: 'York', postcode: 'YO1 7HH', country: 'United Kingdom', dobDay: '7', dobMonth: '3', dobYear: '1981', acceptRules: 'true' },
+    });
+    expect(res.status).toBe(303);
+    const row = await app.db.selectFrom('share_applications').selectAll().where('email', '=', email).executeTakeFirstOrThrow();
+    expect(String(row.date_of_birth)).toContain('1981');
+    const wrong = await app.request('POST', '/shares', {
+      form: { kind: 'person', shares: '3', name: 'Box Filler', email: uniqueEmail('boxes'), line1: '2 Press Row', town: 'York', postcode: 'YO1 7HH', country: 'UK', dobDay: '31', dobMonth: '2', dobYear: '1981', acceptRules: 'true' },
+    });
+    expect(wrong.status).toBe(422);
+    expect(wrong.text).toContain('id="dateOfBirth-error"');
+  });
+
+  it('when the page is shown, then person-only and organisation-only fields say so and are marked for the choice, and plurals read right', async () => {
+    const res = await app.request('GET', '/shares');
+    expect(res.text).toContain('data-show-when="kind=person"');
+    expect(res.text).toContain('data-show-when="kind=organisation"');
+    expect(res.text).toContain('at least 1 share.');
+    expect(res.text).not.toContain('at least 1 shares');
+  });
+
+  it('when the applicant cancels on the payment page, then the form comes back filled in as they left it', async () => {
+    const email = uniqueEmail('cancel');
+    await app.request('POST', '/shares', {
+      form: { kind: 'person', shares: '12', name: 'Cancel Reader', email, line1: '4 Press Row', town: 'York', postcode: 'YO1 7HH', country: 'United Kingdom', dobDay: '2', dobMonth: '11', dobYear: '1970', acceptRules: 'true' },
+    });
+    const row = await app.db.selectFrom('share_applications').selectAll().where('email', '=', email).executeTakeFirstOrThrow();
+    const created = app.stripe.requestsTo('/v1/checkout/sessions', 'POST').find((r) => r.params.client_reference_id === row.id)!;
+    expect(created.params.cancel_url).toBe(`${app.config.publicUrl}/shares/resume/${row.id}`);
+    const page = await app.request('GET', `/shares/resume/${row.id}`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Payment cancelled: nothing was taken.');
+    expect(page.text).toContain('value="Cancel Reader"');
+    expect(page.text).toContain('value="12"');
+    expect(page.text).toMatch(/name="dobYear"[^>]*value="1970"/);
+    expect((await app.request('GET', '/shares/resume/00000000-0000-4000-8000-000000000000')).headers.get('location')).toBe('/shares');
   });
 
   it('when fields are missing or the rules box is not ticked, then each problem is shown beside its field', async () => {
