@@ -11,7 +11,9 @@ import { renderDonatePage, renderHomePage } from './fund-pages.js';
 import { fundSummariesFor, type CachedFundSummary } from './fund-summary.service.js';
 import { acknowledgement, acknowledgementsQuery, fundSummary, slugParams, widgetQuery } from './fund.schemas.js';
 import { listAcknowledgements } from './acknowledgements.js';
-import { renderWidgetHtml, renderWidgetSvg } from './widget.js';
+import { renderWidgetHtml, renderWidgetSvg, WIDGET_CSP, widgetEmbedCodes } from './widget.js';
+import { renderPage } from '../lib/pages.js';
+import { readersBaseUrl } from '../lib/readers-host.js';
 
 /** Shared caches may keep the figures for a second: with our own 1 s cache a new entry shows within 2 s. */
 const PUBLIC_CACHE = 'public, max-age=1';
@@ -67,6 +69,7 @@ export function fundRouter(deps: AppDeps): Router {
     const { campaign } = parseInput(widgetQuery, req.query);
     embeddable(res);
     const html = await renderWidgetHtml(deps, campaign);
+    res.setHeader('Content-Security-Policy', WIDGET_CSP);
     res.type('html').send(html);
   });
 
@@ -75,6 +78,11 @@ export function fundRouter(deps: AppDeps): Router {
     embeddable(res);
     const svg = await renderWidgetSvg(deps, campaign);
     res.type('image/svg+xml').send(svg);
+  });
+
+  // The copy-paste embed codes for both widgets, with a preview.
+  router.get('/widget', async (req, res) => {
+    await renderPage(deps, res, 'widget', { title: 'Put the fighting fund on your site', ...widgetEmbedCodes(readersBaseUrl(deps.config, req)) });
   });
 
   router.get('/', async (_req, res) => {
@@ -140,6 +148,13 @@ export const fundOpenApi: ZodOpenApiPathsObject = {
         '200': { description: 'The campaign', content: { 'application/json': { schema: fundSummary } } },
         ...errorResponses(400, 404),
       },
+    },
+  },
+  '/widget': {
+    get: {
+      tags: ['fighting fund', 'pages'],
+      summary: 'The embed codes of the widget (HTML in an iframe, and SVG), with a preview',
+      responses: { '200': { description: 'HTML page', content: html } },
     },
   },
   '/widget/fighting-fund': {

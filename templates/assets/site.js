@@ -34,11 +34,12 @@
     });
   }
 
-  // A payment still processing (Bacs Direct Debit): the page asks again until it has an answer.
-  var pending = document.querySelector('[data-refresh-after]');
-  if (pending) {
-    setTimeout(function () {
-      window.location.reload();
-    }, Number(pending.getAttribute('data-refresh-after')) * 1000);
+  // The widget preview on /widget fits its height, as the embed code does on other sites.
+  var preview = document.querySelector('iframe[data-fits-widget]');
+  if (preview) {
+    window.addEventListener('message', function (e) {
+      if (e.origin === window.location.origin && e.data && e.data.type === 'reader-coop:widget-height') preview.style.height = e.data.height + 'px';
+    });
   }
+
 })();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import express from 'express';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,11 +98,17 @@ describe('the widget', () => {
     expect(res.text).toContain('aria-valuenow="57.1"');
     expect(res.text).toContain('style="width: 57.1%"');
     expect(res.text).toMatch(/<a class="donate" href="https:\/\/fund\.example\.org\/donate" target="_top">Donate today<\/a>/);
-    // Self-contained: inline CSS only, nothing fetched from elsewhere.
-    expect(res.text).not.toMatch(/<link|<script|src=/);
+    // Self-contained: inline CSS and one inline script, nothing fetched from elsewhere.
+    expect(res.text).not.toMatch(/<link|src=/);
     expect(res.text).toContain('<style>');
+    // It tells the page around it its height, allowed by the script's hash and nothing else.
+    expect(res.text).toContain("window.parent.postMessage({ type: 'reader-coop:widget-height'");
+    const script = /<script>([\s\S]*?)<\/script>/.exec(res.text)![1]!;
+    const csp = res.headers.get('content-security-policy')!;
+    expect(csp).toContain(`script-src 'sha256-${createHash('sha256').update(script).digest('base64')}'`);
+    expect(csp).toContain("default-src 'none'");
     // Framable by any site.
-    expect(res.headers.get('content-security-policy')).toContain('frame-ancestors *');
+    expect(csp).toContain('frame-ancestors *');
     expect(res.headers.get('x-frame-options')).toBeNull();
     expect(res.headers.get('cache-control')).toBe('public, max-age=1');
   });
@@ -127,13 +134,31 @@ describe('the widget', () => {
     expect(svg.text).not.toContain('<script>');
     expect(svg.text).toContain('&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; co');
     const html = await app.request('GET', `/widget/fighting-fund?campaign=${slug}`);
-    expect(html.text).not.toContain('<script>');
+    expect(html.text).not.toContain('<script>alert');
     expect(html.text).toContain(`href="https://fund.example.org/donate?campaign=${slug}"`);
   });
 
   it('when the campaign is unknown or malformed, then 404 or 400', async () => {
     expect((await app.request('GET', '/widget/fighting-fund?campaign=2097-01')).status).toBe(404);
     expect((await app.request('GET', '/widget/fighting-fund.svg?campaign=NOPE!')).status).toBe(400);
+  });
+
+  it('when the figures are long, then the SVG squeezes each into its own column rather than overlap the next', async () => {
+    const slug = `long-${uid()}`;
+    await insertSpecialCampaign(app, { slug, title: 'A very large appeal', startsAt: '2031-01-01T00:00:00Z', deadline: '2031-01-31T00:00:00Z', target: 123_456_789_00 });
+    const svg = (await app.request('GET', `/widget/fighting-fund.svg?campaign=${slug}`)).text;
+    expect(svg).toMatch(/<text x="176" y="50" font-size="22" textLength="148" lengthAdjust="spacingAndGlyphs">£123,456,789<\/text>/);
+    // A short figure keeps its natural width.
+    expect(svg).toMatch(/<text x="336" y="50" font-size="22">[\d,]+<\/text>/);
+  });
+
+  it('/widget shows the copy-paste codes of both widgets, the HTML one with the lines that fit its height', async () => {
+    const res = await app.request('GET', '/widget');
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('&lt;iframe id=&#34;reader-coop-fund&#34; src=&#34;https://fund.example.org/widget/fighting-fund&#34;');
+    expect(res.text).toContain('reader-coop:widget-height');
+    expect(res.text).toContain("e.origin === &#39;https://fund.example.org&#39;");
+    expect(res.text).toContain('&lt;img src=&#34;https://fund.example.org/widget/fighting-fund.svg&#34;');
   });
 
   it('shows "target reached" rather than a need of £0 once the target is beaten', async () => {
