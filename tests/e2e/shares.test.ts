@@ -26,7 +26,9 @@ describe('buying shares through the sandbox in a browser', () => {
     await page.getByLabel('Address line 1').fill('1 Print Street');
     await page.getByLabel('Town or city').fill('Leeds');
     await page.getByLabel('Postcode').fill('LS1 1AA');
-    await page.getByLabel(/date of birth/i).fill('1980-05-17');
+    await page.getByLabel('Day').fill('17');
+    await page.getByLabel('Month').fill('5');
+    await page.getByLabel('Year').fill('1980');
     await page.getByLabel(/accept/i).check();
     await page.screenshot({ path: path.join(screenshotsDir, 'shares-1-form.png'), fullPage: true });
     await page.getByRole('button', { name: /continue to payment/i }).click();
