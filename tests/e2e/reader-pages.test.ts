@@ -31,6 +31,16 @@ describe('the reader pages in a browser', () => {
   });
   afterAll(() => env?.close());
 
+  it('the other public pages (home, widget codes, acknowledgements, a cancelled checkout, a page not found) pass axe too', async () => {
+    const context = await env.browser.newContext();
+    const page = await context.newPage();
+    for (const pathname of ['/', '/widget', '/acknowledgements', '/checkout/cancelled', '/checkout/success', '/no-such-page']) {
+      await page.goto(`${env.service.url}${pathname}`);
+      expect(await seriousViolations(page)).toEqual([]);
+    }
+    await context.close();
+  });
+
   for (const device of viewports) {
     describe(`at ${device.name} width`, () => {
       let context: BrowserContext;
