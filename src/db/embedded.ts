@@ -62,9 +62,12 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   try {
     child = await startServer(places, options.port, pgLog);
   } catch (err) {
+    const said = err instanceof Error ? err.message : '';
     throw new EmbeddedPostgresError(
-      `The embedded PostgreSQL server did not start on port ${options.port} (data in ${places.clusterDir}): ` +
-        'is another server using that port (set EMBEDDED_POSTGRES_PORT to another one)?',
+      said.includes('postmaster.pid')
+        ? `Another copy of the service (or its PostgreSQL) is already running on ${places.clusterDir}: stop it first, or set DATA_DIR to another folder.`
+        : `The embedded PostgreSQL server did not start on port ${options.port} (data in ${places.clusterDir}): ` +
+            'is another server using that port (set EMBEDDED_POSTGRES_PORT to another one)?',
       { cause: err },
     );
   }
