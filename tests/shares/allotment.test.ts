@@ -144,14 +144,17 @@ describe('allotting shares on payment', () => {
     expect(await memberByEmail(app, email)).toMatchObject({ shares_held: 75 });
   });
 
-  it('when a Bacs Direct Debit fails, then nothing is allotted and the application is failed', async () => {
+  it('when a Bacs Direct Debit fails, then nothing is allotted, the application is failed, and the applicant is emailed a way to try again', async () => {
     const email = uniqueEmail('bacsfail');
     const { id, sessionId } = await applyOk(app, personApplication(75, { email }));
     await app.stripe.pay(sessionId, 'bacs');
     await app.stripe.settleBacs(sessionId, 'failed');
     expect((await applicationRow(app, id)).status).toBe('failed');
     expect(await memberByEmail(app, email)).toBeUndefined();
-    expect(await emailsTo(app, email)).toEqual([]);
+    const emails = await emailsTo(app, email);
+    expect(emails.map((e) => e.template)).toEqual(['payment-failed']);
+    expect(emails[0]!.text).toContain(`/shares/resume/${id}`);
+    expect(emails[0]!.text).toContain('no shares have been allotted');
   });
 
   it('when the completion arrives twice (the same event, and a copy with another id), then the shares are allotted once', async () => {
