@@ -62,8 +62,7 @@ describe('configuration', () => {
 
   it("when NODE_ENV=production would show a placeholder of the society's identity, then it refuses to start and names each", () => {
     for (const name of ['SOCIETY_NAME', 'SOCIETY_ADDRESS', 'SOCIETY_REGISTRATION_NUMBER', 'SOCIETY_CONTACT_EMAIL', 'SOCIETY_PRIVACY_URL', 'SOCIETY_RULES_URL']) {
-      const env: Record<string, string> = { ...productionEnv };
-      delete env[name];
+      const env = Object.fromEntries(Object.entries(productionEnv).filter(([key]) => key !== name));
       expect(() => loadConfig(env), name).toThrow(new RegExp(`production[\\s\\S]*${name} is still the development placeholder`));
     }
     // The logo is optional.

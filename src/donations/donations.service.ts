@@ -7,7 +7,7 @@ import type { AppDeps } from '../deps.js';
 import type { Campaign } from '../db/schema.js';
 import { findCampaignBySlug, getCurrentCampaign } from '../fighting-fund/campaigns.service.js';
 import { AppError } from '../lib/errors.js';
-import { formatMoney, formatMoneyShort, majorUnitsText, parseMajorUnits } from '../lib/money.js';
+import { formatMoneyShort, majorUnitsText, parseMajorUnits } from '../lib/money.js';
 import { findOrCreatePersonByEmail, normalizeEmail } from '../members/people.service.js';
 import { createCheckout } from '../payments/checkout.service.js';
 import { findDonation, insertDonation } from './donations.repository.js';

@@ -15,7 +15,7 @@ export function humanReference(kind: ReferenceKind, uuid: string): string {
   let bits = BigInt(`0x${hex}`);
   let code = '';
   for (let i = 0; i < 8; i++) {
-    code = ALPHABET[Number(bits & 31n)] + code;
+    code = ALPHABET.charAt(Number(bits & 31n)) + code;
     bits >>= 5n;
   }
   return `${kind}-${code.slice(0, 4)}-${code.slice(4)}`;

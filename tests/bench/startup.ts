@@ -37,8 +37,13 @@ export async function benchStartup() {
 
 async function timeToReady(checkout: string): Promise<number> {
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), EMBEDDED_POSTGRES_PORT: String(await freePort()), LOG_LEVEL: 'warn' };
-  for (const key of ['DATABASE_URL', 'DATA_DIR', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'SMTP_URL', 'NODE_ENV', 'PUBLIC_URL']) delete env[key];
+  const unset = new Set(['DATABASE_URL', 'DATA_DIR', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'SMTP_URL', 'NODE_ENV', 'PUBLIC_URL']);
+  const env: NodeJS.ProcessEnv = {
+    ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !unset.has(key))),
+    PORT: String(port),
+    EMBEDDED_POSTGRES_PORT: String(await freePort()),
+    LOG_LEVEL: 'warn',
+  };
   const started = performance.now();
   // Its own process group, so stopping it reaches npm, node and PostgreSQL as Ctrl-C would.
   const child = spawn('npm', ['start'], { cwd: checkout, env, stdio: ['ignore', 'ignore', 'inherit'], detached: true });

@@ -64,7 +64,8 @@ describe.skipIf(!asRoot)('embedded PostgreSQL as root from a private folder', ()
       expect(said?.dir?.startsWith(rootHome + path.sep)).toBe(true);
       const home = said!.dir!;
       const entries = (await fs.readdir(home)).sort();
-      expect(entries).toEqual(['binaries-' + JSON.parse(await fs.readFile(path.join(binariesDir, '..', 'package.json'), 'utf8')).version, 'cluster']);
+      const { version } = JSON.parse(await fs.readFile(path.join(binariesDir, '..', 'package.json'), 'utf8')) as { version: string };
+      expect(entries).toEqual([`binaries-${version}`, 'cluster']);
       const stat = await fs.stat(home);
       const postgresUid = (await fs.stat(path.join(home, 'cluster', 'PG_VERSION'))).uid;
       expect(postgresUid).not.toBe(0);

@@ -18,7 +18,7 @@ const viewports = [
 
 /** axe-core on the page as it stands: the serious and critical violations, as readable lines (none expected). */
 async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page: page as never }).analyze();
+  const results = await new AxeBuilder({ page }).analyze();
   return results.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}) on ${page.url()}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
@@ -29,7 +29,7 @@ describe('the reader pages in a browser', () => {
   beforeAll(async () => {
     env = await startBrowserService();
   });
-  afterAll(() => env?.close());
+  afterAll(() => env.close());
 
   it('the other public pages (home, widget codes, acknowledgements, a cancelled checkout, a page not found) pass axe too', async () => {
     const context = await env.browser.newContext();
@@ -47,7 +47,7 @@ describe('the reader pages in a browser', () => {
       beforeAll(async () => {
         context = await env.browser.newContext({ viewport: device.viewport, isMobile: device.isMobile, hasTouch: device.hasTouch });
       });
-      afterAll(() => context?.close());
+      afterAll(() => context.close());
       const shot = (page: Page, name: string) => page.screenshot({ path: path.join(screenshotsDir, `${device.name}-${name}.png`), fullPage: true });
 
       it('donate: a suggested amount fills the box without a reload, errors name the rule and take the focus, cancelling comes back filled in, paying thanks the reader with the new total', async () => {
