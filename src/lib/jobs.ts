@@ -16,8 +16,8 @@ export interface AddJobOptions {
   queueName?: string;
 }
 
-export async function addJob(
-  db: Kysely<any> | Transaction<any>,
+export async function addJob<D>(
+  db: Kysely<D> | Transaction<D>,
   taskIdentifier: string,
   payload: Record<string, unknown>,
   options: AddJobOptions = {},
@@ -40,11 +40,14 @@ export function addJobCall(taskIdentifier: string, payload: Record<string, unkno
     )`;
 }
 
+/** graphile-worker's level names (a const enum of strings) as pino's. */
+const pinoLevels: Partial<Record<string, 'error' | 'warn' | 'info'>> = { error: 'error', warning: 'warn', info: 'info' };
+
 /** graphile-worker's logger, speaking through pino (or silent without one). */
 export function workerLogger(logger?: Logger): WorkerLogger {
   return new WorkerLogger((scope) => (level, message, meta) => {
     if (!logger) return;
-    const method = level === 'error' ? 'error' : level === 'warning' ? 'warn' : level === 'info' ? 'info' : 'debug';
+    const method = pinoLevels[level] ?? 'debug';
     logger[method]({ worker: scope, ...meta }, message);
   });
 }

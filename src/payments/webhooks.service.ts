@@ -57,13 +57,14 @@ function verifyEvent(deps: AppDeps, rawBody: Buffer, signature: string | undefin
     });
   }
   if (
-    !event ||
-    typeof event !== 'object' ||
+    // The stripe package only parses the body: JSON null or a number is possible here.
+    typeof (event as unknown) !== 'object' ||
+    (event as unknown) === null ||
     typeof event.id !== 'string' ||
     !/^evt_\w{1,250}$/.test(event.id) ||
     typeof event.type !== 'string' ||
     !Number.isSafeInteger(event.created) ||
-    typeof event.data?.object !== 'object'
+    typeof (event.data as Partial<Stripe.Event['data']> | undefined)?.object !== 'object'
   ) {
     throw new AppError<WebhookErrorCode>({ code: 'invalid_event', status: 400, message: 'The body is not a Stripe event.' });
   }

@@ -47,7 +47,7 @@ export function sandboxPagesRouter(
   });
 
   router.post('/checkout/:id/pay', async (req, res) => {
-    const method = String(req.body?.method ?? 'card') as PaymentMethodChoice;
+    const method = (formField(req.body, 'method') ?? 'card') as PaymentMethodChoice;
     if (method !== 'card' && state.sessions.get(req.params.id)?.mode === 'subscription') {
       res.status(400).type('text').send('The sandbox takes subscriptions by card only');
       return;
@@ -111,7 +111,7 @@ export function sandboxPagesRouter(
     res.redirect(303, base);
   });
 
-  router.post('/subscriptions/:id/fail-next', async (req, res) => {
+  router.post('/subscriptions/:id/fail-next', (req, res) => {
     state.billing.getSubscription(req.params.id);
     state.billing.failNext.add(req.params.id);
     res.redirect(303, base);
@@ -162,14 +162,14 @@ export function sandboxPagesRouter(
     if (!session || !state.billing.subscriptionsOfCustomer(session.customer).some((s) => s.id === req.params.sub)) {
       throw new SandboxApiError(404, 'invalid_request_error', 'No such subscription for this portal session.');
     }
-    const undo = req.body?.undo === 'true';
+    const undo = formField(req.body, 'undo') === 'true';
     const { events } = state.billing.update(req.params.sub, { cancel_at_period_end: undo ? 'false' : 'true' });
     await state.deliver(events);
     res.redirect(303, `${base}/portal/${session.id}`);
   });
 
   router.post('/sessions/:id/refund', async (req, res) => {
-    const text = String(req.body?.amount ?? '').trim();
+    const text = (formField(req.body, 'amount') ?? '').trim();
     const amount = text === '' ? undefined : parseMajorUnits(text);
     if (amount === null) throw new SandboxApiError(400, 'invalid_request_error', 'Give the refund in pounds, such as 5 or 2.50, or leave it empty for a full refund.');
     const charge = state.chargeOf(req.params.id);
@@ -185,7 +185,7 @@ export function sandboxPagesRouter(
   });
 
   router.post('/disputes/:id/close', async (req, res) => {
-    const outcome = req.body?.outcome === 'won' ? 'won' : 'lost';
+    const outcome = formField(req.body, 'outcome') === 'won' ? 'won' : 'lost';
     const { events } = state.closeDispute(req.params.id, outcome);
     await state.deliver(events);
     res.redirect(303, base);
@@ -205,4 +205,10 @@ export function sandboxPagesRouter(
     void render(res, 'problem', { message: err.message }, err.status).catch(next);
   }) as express.ErrorRequestHandler);
   return router;
+}
+
+/** A field of a urlencoded form body (absent when the body is not a form). */
+function formField(body: unknown, name: string): string | undefined {
+  const value = (body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value : undefined;
 }

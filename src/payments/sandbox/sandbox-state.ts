@@ -228,7 +228,7 @@ export class SandboxState {
       client_reference_id: optionalStr(params.client_reference_id),
       metadata,
       payment_intent: null,
-      submit_type: mode === 'payment' ? ((optionalStr(params.submit_type) as Stripe.Checkout.Session.SubmitType | null) ?? null) : null,
+      submit_type: mode === 'payment' ? optionalStr(params.submit_type) : null,
       success_url: optionalStr(params.success_url),
       cancel_url: optionalStr(params.cancel_url),
       payment_method_types: mode === 'payment' ? ['card', 'bacs_debit'] : ['card'],
@@ -401,7 +401,7 @@ export class SandboxState {
   settleBacs(sessionId: string, outcome: 'succeeded' | 'failed'): { session: SandboxSession; events: SandboxEvent[] } {
     const session = this.getSession(sessionId);
     const charge = this.chargeOf(sessionId);
-    const intent = this.paymentIntents.get(String(charge.payment_intent))!;
+    const intent = this.paymentIntents.get(idOf(charge.payment_intent))!;
     if (charge.status !== 'pending') throw new SandboxApiError(400, 'invalid_request_error', `The payment of ${sessionId} is not pending.`);
     if (outcome === 'succeeded') {
       charge.status = 'succeeded';
@@ -450,7 +450,7 @@ export class SandboxState {
     else if (params.paymentIntent) {
       const intent = this.getPaymentIntent(params.paymentIntent);
       if (!intent.latest_charge) throw new SandboxApiError(400, 'invalid_request_error', 'This PaymentIntent has no charge to refund.', 'charge_not_refundable');
-      charge = this.getCharge(String(intent.latest_charge));
+      charge = this.getCharge(idOf(intent.latest_charge));
     } else throw missing('charge');
     if (charge.status !== 'succeeded') throw new SandboxApiError(400, 'invalid_request_error', `Charge ${charge.id} has not succeeded and cannot be refunded.`, 'charge_not_refundable');
     const remaining = charge.amount - charge.amount_refunded;
@@ -468,7 +468,7 @@ export class SandboxState {
       currency: charge.currency,
       created: this.nowSeconds(),
       status: 'succeeded',
-      reason: (params.reason as Stripe.Refund.Reason | undefined) ?? null,
+      reason: params.reason ?? null,
       metadata: params.metadata ?? {},
       balance_transaction: null,
       receipt_number: null,
@@ -666,7 +666,7 @@ const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789
 export function newId(prefix: string, length: number): string {
   const bytes = randomBytes(length);
   let out = '';
-  for (const b of bytes) out += ALPHABET[b % ALPHABET.length];
+  for (const b of bytes) out += ALPHABET.charAt(b % ALPHABET.length);
   return `${prefix}_${out}`;
 }
 
@@ -716,4 +716,10 @@ export function stringMap(value: FormValue | undefined, param: string): Record<s
     out[k] = v;
   }
   return out;
+}
+
+/** The id of an expandable Stripe field (the sandbox stores ids, never expanded objects). */
+function idOf(field: string | { id: string } | null): string {
+  if (field === null) throw new Error('the sandbox expected an id here');
+  return typeof field === 'string' ? field : field.id;
 }
