@@ -25,6 +25,16 @@ export async function forgetThanksForDonations(trx: Executor, donationIds: reado
   return removed;
 }
 
+/**
+ * Erasure of a payer whose payments are booked by Stripe key alone (a supporter's
+ * invoices): the names and towns they were thanked with go; the amounts stay.
+ */
+export async function forgetThanksForStripePayments(trx: Executor, stripeKeys: readonly string[]): Promise<number> {
+  const removed = await ledger.deleteThanksOfStripeKeys(trx, stripeKeys);
+  if (removed > 0) invalidateFundCache();
+  return removed;
+}
+
 function cleanText(value: string | null | undefined): string | null {
   const trimmed = value?.trim();
   return trimmed ? trimmed : null;

@@ -130,6 +130,16 @@ export async function deleteThanksOfDonations(db: Executor, donationIds: readonl
   return Number(result.numDeletedRows);
 }
 
+/** Erasure: the names and towns beside the entries booked under these Stripe keys go; the entries stay. */
+export async function deleteThanksOfStripeKeys(db: Executor, stripeKeys: readonly string[]): Promise<number> {
+  if (stripeKeys.length === 0) return 0;
+  const result = await db
+    .deleteFrom('ledger_acknowledgements')
+    .where('entry_id', 'in', (eb) => eb.selectFrom('ledger_entries').select('id').where('stripe_key', 'in', stripeKeys))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 export interface CampaignTotals {
   raised: number;
   donationCount: number;

@@ -136,7 +136,8 @@ async function bookBack(deps: EventDeps, ctx: PaymentHandlerContext, input: Stri
   if (!booked) deps.logger.info({ stripeKey: input.stripeKey, invoiceId }, 'money back from a supporter payment that is not in the fund: nothing to book');
 }
 
-const invoiceKey = (invoiceId: string) => `invoice:${invoiceId}`;
+/** The ledger's Stripe key of an invoice's payment (one entry per invoice). */
+export const invoiceKey = (invoiceId: string) => `invoice:${invoiceId}`;
 
 // ---- subscriptions ----------------------------------------------------------------
 

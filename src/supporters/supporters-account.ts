@@ -8,7 +8,9 @@ import type { AppDeps } from '../deps.js';
 import type { AccountContributor } from '../members/account.service.js';
 import { erasedEmailFor } from '../members/people.service.js';
 import { supporterError } from './supporters.errors.js';
-import { currentSupporterOfPerson, eraseSupportersOfPerson, liveSupportersOfPerson, supportersOfPerson } from './supporters.repository.js';
+import { forgetThanksForStripePayments } from '../fighting-fund/acknowledgements.js';
+import { invoiceKey } from './supporter-events.js';
+import { currentSupporterOfPerson, eraseSupportersOfPerson, liveSupportersOfPerson, paidInvoiceIdsOfPerson, supportersOfPerson } from './supporters.repository.js';
 import { supporterView } from './supporters.views.js';
 
 export function supportersAccountContributor(deps: Pick<AppDeps, 'config'>): AccountContributor {
@@ -56,6 +58,8 @@ export function supportersAccountContributor(deps: Pick<AppDeps, 'config'>): Acc
       if ((await liveSupportersOfPerson(trx, personId)).length > 0) {
         throw supporterError('already_supporting', 409, 'You still have a supporter subscription: please cancel it (on your account page) before asking for erasure, so nothing more is taken.');
       }
+      // Their payments stay in the fund; the name they were thanked with on each goes.
+      await forgetThanksForStripePayments(trx, (await paidInvoiceIdsOfPerson(trx, personId)).map(invoiceKey));
       const erased = await eraseSupportersOfPerson(trx, personId, erasedEmailFor(personId));
       return { erased: erased > 0 ? [`your name and email address on ${erased} ended supporter subscription(s)`] : [], audit: { supporterSubscriptionsErased: erased } };
     },

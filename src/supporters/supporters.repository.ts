@@ -170,6 +170,19 @@ export async function eraseSupportersOfPerson(db: Executor, personId: string, pl
   return rows.length;
 }
 
+/** The invoices paid on this person's subscriptions (their ledger entries' Stripe keys are derived from these). */
+export async function paidInvoiceIdsOfPerson(db: Executor, personId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('checkout_payments as cp')
+    .innerJoin('checkout_sessions as cs', 'cs.id', 'cp.checkout_id')
+    .innerJoin('supporters as s', (join) => join.on(sql`s.id::text`, '=', sql`cs.record_id::text`))
+    .select('cp.invoice_id')
+    .where('cs.purpose', '=', 'supporter')
+    .where('s.person_id', '=', personId)
+    .execute();
+  return rows.map((r) => r.invoice_id);
+}
+
 // ---- admin -------------------------------------------------------------------
 
 export interface SupporterListQuery {

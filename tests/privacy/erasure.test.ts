@@ -6,6 +6,7 @@ import { redactAppliedStripeEvents } from '../../src/payments/payload-redaction.
 import { startDonation } from '../payments/payment-helpers.js';
 import { buyShares, memberByEmail, personApplication } from '../shares/shares-helpers.js';
 import { signInAs } from '../support/auth.js';
+import { becomeSupporter } from '../supporters/supporter-helpers.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 const unique = (label: string) => `${label}-${randomUUID().slice(0, 8)}@example.org`;
@@ -53,6 +54,27 @@ describe('erasure', () => {
     expect((await app.request('GET', '/api/fighting-fund')).body.raised).toBe(raisedBefore);
     const entries = await app.db.selectFrom('ledger_entries').selectAll().where('donation_id', '=', d.donationId).execute();
     expect(entries.map((e) => [e.amount, e.acknowledged])).toEqual([[2500, true]]);
+  });
+
+  it('when a supporter thanked by name, whose subscription has ended, asks for erasure, then no acknowledgement names them and the fund keeps their payment', async () => {
+    const email = unique('thanked-supporter');
+    const name = `Sally Supporter ${randomUUID().slice(0, 6)}`;
+    const { headers } = await signInAs(app, { email });
+    const started = await becomeSupporter(app, { email, name, acknowledge: true }, headers);
+    const named = await app.request('GET', '/api/fighting-fund/acknowledgements');
+    expect(JSON.stringify(named.body)).toContain(name);
+    await app.stripe.sandbox.cancelSubscription(started.subscriptionId);
+    await app.stripe.idle();
+    await app.drainStripeEvents();
+    const raisedBefore = (await app.request('GET', '/api/fighting-fund')).body.raised;
+
+    const erased = await app.request('POST', '/api/me/erasure', { json: { confirm: true }, headers });
+    expect(erased.status, erased.text).toBe(200);
+
+    expect(JSON.stringify((await app.request('GET', '/api/fighting-fund/acknowledgements')).body)).not.toContain(name);
+    expect((await app.request('GET', '/')).text).not.toContain(name);
+    expect((await app.request('GET', '/api/fighting-fund')).body.raised).toBe(raisedBefore);
+    expect(await tablesContaining(app, name)).toEqual({});
   });
 
   it('when a reader opens the donate form, then it says the amount is shown with the name of a donor thanked by name', async () => {
