@@ -20,8 +20,9 @@
  * JSON file for the verdict (.ci/run counts it). The embedded PostgreSQL
  * is always used (it must be stoppable), whatever TEST_DATABASE_URL says.
  *
- * GAP: supporter renewals (invoice.paid) are not played yet: the supporters
- * component (issue 9) has not landed its subscription bookings on main.
+ * Supporters (supporters.ts) sign up, renew several times, fail and recover,
+ * are cancelled from Stripe's side and have payments refunded; their events are
+ * mixed into the month's (each list keeping its own order) before delivery.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -33,11 +34,13 @@ import { startTestSmtp } from '../support/smtp.js';
 import type { SandboxEvent } from '../../src/payments/sandbox/sandbox.js';
 import { ChaosDatabase, Instance } from './processes.js';
 import { eachLimit, expectedBooks, playMonth, type Month } from './month.js';
+import { expectedSupporters, playSupporters, type SupporterSignup } from './supporters.js';
 
 const SECRET = 'whsec_chaos_reader_coop';
 const METRICS_TOKEN = 'chaos-metrics-token-0123456789';
 const scale = Number(process.env.CHAOS_SCALE ?? '1');
-const size = { donations: Math.round(2000 * scale), sharePurchases: Math.round(500 * scale) };
+// Volumes trimmed (from 2000 donations and 500 share purchases) to make room for the supporters within 5 minutes.
+const size = { donations: Math.round(1700 * scale), sharePurchases: Math.round(420 * scale), supporters: Math.round(300 * scale), renewals: 3 };
 const dir = path.resolve('var/chaos');
 
 const started = performance.now();
@@ -106,13 +109,17 @@ async function main(): Promise<number> {
 
     say(`a month of readers: ${size.donations} donations and ${size.sharePurchases} share purchases started through the instances`);
     const month = await playMonth(stripe, post, size);
+    say(`supporters: ${size.supporters} sign up through the instances, ${size.renewals} rounds of renewals on Stripe's side`);
+    const supporters = await playSupporters(stripe, post, size, eachLimit);
+    month.events = interleave(month.events, supporters.events);
+    Object.assign(month.counts, supporters.counts);
     figures.eventsMade = month.events.length;
     say(`Stripe's side: ${Object.entries(month.counts).map(([k, v]) => `${v} ${k}`).join(', ')}; ${month.events.length} events`);
 
     await deliverWithChaos(month, instances, database, smtp);
     say('every delivery answered 2xx; waiting for the books to settle');
 
-    failures = await verify(month, stripe, database, instances, smtp);
+    failures = await verify(month, supporters.signups, stripe, database, instances, smtp);
   } finally {
     for (const stop of unsupervise) stop();
     await Promise.all(instances.map((i) => i.stop()));
@@ -131,6 +138,18 @@ async function main(): Promise<number> {
   }
   console.log('\nCHAOS PASSED: nothing lost, nothing doubled');
   return 0;
+}
+
+/** The two lists mixed at random, each keeping its own order (a renewal's events after its sign-up's, as Stripe sends them). */
+function interleave<T>(a: T[], b: T[]): T[] {
+  const out: T[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && randomInt(a.length - i + b.length - j) < a.length - i)) out.push(a[i++]!);
+    else out.push(b[j++]!);
+  }
+  return out;
 }
 
 interface Job {
@@ -242,8 +261,9 @@ async function deliver(event: SandboxEvent, first: Instance, instances: Instance
   }
 }
 
-async function verify(month: Month, stripe: Awaited<ReturnType<typeof startFakeStripe>>, database: ChaosDatabase, instances: Instance[], smtp: Awaited<ReturnType<typeof startTestSmtp>>): Promise<string[]> {
+async function verify(month: Month, signups: SupporterSignup[], stripe: Awaited<ReturnType<typeof startFakeStripe>>, database: ChaosDatabase, instances: Instance[], smtp: Awaited<ReturnType<typeof startTestSmtp>>): Promise<string[]> {
   const expected = expectedBooks(stripe, month);
+  const expectedSup = expectedSupporters(stripe, signups);
   const db = new pg.Pool({ connectionString: database.url, max: 2 });
   const failures: string[] = [];
   try {
@@ -262,8 +282,30 @@ async function verify(month: Month, stripe: Awaited<ReturnType<typeof startFakeS
       const shares = new Map(register.rows.map((r) => [r.application_id, Number(r.shares)]));
       const wrongGifts = donationIds.filter((id) => (net.get(id) ?? 0) !== expected.donationNet.get(id));
       const wrongAllotments = applicationIds.filter((id) => (shares.get(id) ?? 0) !== expected.applicationShares.get(id));
-      return { net, shares, wrongGifts, wrongAllotments };
+      const rows = await db.query<{ id: string; status: string; amount: number; interval: string }>('select id, status, amount, interval from supporters where id = any($1::uuid[])', [
+        [...expectedSup.rows.keys()],
+      ]);
+      const got = new Map(rows.rows.map((r) => [r.id, r]));
+      const wrongSupporters = [...expectedSup.rows].filter(([id, want]) => {
+        const row = got.get(id);
+        return !row || row.status !== want.status || row.amount !== want.amount || row.interval !== want.interval;
+      });
+      // Each paid invoice: one supporter_payment entry, less the refunds that name it.
+      const entries = await db.query<{ source_ref: string; booked: string; net: string }>(
+        `select p.source_ref, count(distinct p.id)::int8 as booked, (p.amount + coalesce((select sum(b.amount) from ledger_entries b where b.original_entry_id = p.id), 0))::int8 as net
+           from ledger_entries p where p.kind = 'supporter_payment' group by p.id, p.source_ref, p.amount`,
+      );
+      const invoiceNet = new Map<string, number>();
+      const bookedTwice = new Set<string>();
+      for (const e of entries.rows) {
+        if (invoiceNet.has(e.source_ref)) bookedTwice.add(e.source_ref);
+        invoiceNet.set(e.source_ref, (invoiceNet.get(e.source_ref) ?? 0) + Number(e.net));
+      }
+      const wrongInvoices = [...new Set([...expectedSup.invoiceNet.keys(), ...invoiceNet.keys()])].filter((id) => (invoiceNet.get(id) ?? 0) !== (expectedSup.invoiceNet.get(id) ?? 0));
+      const supporterNet = [...invoiceNet.values()].reduce((a, b) => a + b, 0);
+      return { net, shares, wrongGifts, wrongAllotments, wrongSupporters, wrongInvoices, bookedTwice, supporterNet, supporterPayments: invoiceNet.size };
     };
+    const wrongCount = (s: Awaited<ReturnType<typeof books>>) => `${s.wrongGifts.length}/${s.wrongAllotments.length}/${s.wrongSupporters.length}/${s.wrongInvoices.length}`;
 
     // Settled: the books match. A backlog (events whose job backed off while PostgreSQL was
     // away) may take a while; the run waits as long as the books keep moving, and gives up
@@ -274,14 +316,15 @@ async function verify(month: Month, stripe: Awaited<ReturnType<typeof startFakeS
     let state = await books();
     let left = await unapplied();
     let movedAt = Date.now();
-    while ((state.wrongGifts.length > 0 || state.wrongAllotments.length > 0 || left > 0) && Date.now() < settleBy && Date.now() - movedAt < 60_000) {
+    while ((wrongCount(state) !== '0/0/0/0' || left > 0) && Date.now() < settleBy && Date.now() - movedAt < 60_000) {
       await sleep(1000);
-      const before = `${state.wrongGifts.length}/${state.wrongAllotments.length}/${left}`;
+      const before = `${wrongCount(state)}/${left}`;
       state = await books();
       left = await unapplied();
-      if (`${state.wrongGifts.length}/${state.wrongAllotments.length}/${left}` !== before) movedAt = Date.now();
+      if (`${wrongCount(state)}/${left}` !== before) movedAt = Date.now();
     }
-    say(`books settled ${state.wrongGifts.length + state.wrongAllotments.length === 0 ? '' : 'NOT '}(${elapsed()})`);
+    say(`books settled ${wrongCount(state) === '0/0/0/0' ? '' : 'NOT '}(${elapsed()})`);
+    const raisedExpected = expected.fundNet + expectedSup.net;
 
     const ledgerNet = [...state.net.values()].reduce((a, b) => a + b, 0);
     const totals = await db.query<{ shares: string; members: string }>(
@@ -342,7 +385,10 @@ instance restarts            ${figures.instanceRestarts}
 PostgreSQL restarts          ${figures.postgresRestarts}
 SMTP refusing mail           ${figures.smtpOutageSeconds} s
 fund: ledger net             ${fmt(ledgerNet)} (expected ${fmt(expected.fundNet)})
-fund: raised on each instance ${raised.map(fmt).join(' / ')} (expected ${fmt(expected.fundNet)})
+supporters: ledger net        ${fmt(state.supporterNet)} over ${state.supporterPayments} invoice payments (expected ${fmt(expectedSup.net)} over ${expectedSup.paid}; booked twice ${state.bookedTwice.size})
+supporters by status          ${Object.entries(expectedSup.byStatus).map(([k, v]) => `${k} ${v}`).join(', ')} (rows not matching Stripe's status, amount or interval: ${state.wrongSupporters.length} of ${expectedSup.rows.size})
+supporter invoices wrong      ${state.wrongInvoices.length}
+fund: raised on each instance ${raised.map(fmt).join(' / ')} (expected ${fmt(raisedExpected)}: gifts and supporter payments)
 gifts not matching Stripe    ${state.wrongGifts.length} of ${donationIds.length}
 register: shares held        ${sharesHeld} (expected ${expected.sharesTotal}; ${expected.sharesPaidFor} paid for, the rest refunded or lost in disputes)
 allotments not matching      ${state.wrongAllotments.length} of ${applicationIds.length}; members not matching ${wrongMembers.length} of ${expected.sharesByEmail.size}
@@ -354,7 +400,11 @@ time                         ${elapsed()} (the issue's budget: 300 s on a 2-core
     if (state.wrongGifts.length > 0) failures.push(`${state.wrongGifts.length} donations' ledger net differs from Stripe, e.g. ${state.wrongGifts.slice(0, 3).map((id) => `${id}: ${state.net.get(id) ?? 0} vs ${expected.donationNet.get(id)}`).join(', ')}`);
     if (state.wrongAllotments.length > 0) failures.push(`${state.wrongAllotments.length} applications' shares differ from Stripe, e.g. ${state.wrongAllotments.slice(0, 3).map((id) => `${id}: ${state.shares.get(id) ?? 0} vs ${expected.applicationShares.get(id)}`).join(', ')}`);
     if (ledgerNet !== expected.fundNet) failures.push(`ledger net ${ledgerNet} != expected ${expected.fundNet}`);
-    if (raised.some((r) => r !== expected.fundNet)) failures.push(`the instances show raised ${raised.join(' / ')}, expected ${expected.fundNet}`);
+    if (raised.some((r) => r !== raisedExpected)) failures.push(`the instances show raised ${raised.join(' / ')}, expected ${raisedExpected}`);
+    if (state.wrongSupporters.length > 0) failures.push(`${state.wrongSupporters.length} supporters differ from Stripe, e.g. ${state.wrongSupporters.slice(0, 3).map(([id, want]) => `${id}: want ${JSON.stringify(want)}`).join(', ')}`);
+    if (state.wrongInvoices.length > 0) failures.push(`${state.wrongInvoices.length} supporter invoices' ledger net differs from Stripe, e.g. ${state.wrongInvoices.slice(0, 3).join(', ')}`);
+    if (state.bookedTwice.size > 0) failures.push(`${state.bookedTwice.size} supporter invoices booked more than once`);
+    if (state.supporterNet !== expectedSup.net) failures.push(`supporter ledger net ${state.supporterNet} != expected ${expectedSup.net}`);
     if (sharesHeld !== expected.sharesTotal) failures.push(`shares held ${sharesHeld} != expected ${expected.sharesTotal}`);
     if (wrongMembers.length > 0) failures.push(`${wrongMembers.length} members hold the wrong number of shares`);
     if (Number(ev.unapplied) > 0) failures.push(`${ev.unapplied} events received but never applied`);
