@@ -282,13 +282,13 @@ async function verify(month: Month, signups: SupporterSignup[], stripe: Awaited<
       const shares = new Map(register.rows.map((r) => [r.application_id, Number(r.shares)]));
       const wrongGifts = donationIds.filter((id) => (net.get(id) ?? 0) !== expected.donationNet.get(id));
       const wrongAllotments = applicationIds.filter((id) => (shares.get(id) ?? 0) !== expected.applicationShares.get(id));
-      const rows = await db.query<{ id: string; status: string; amount: number; interval: string }>('select id, status, amount, interval from supporters where id = any($1::uuid[])', [
+      const rows = await db.query<{ id: string; status: string; amount: string; interval: string }>('select id::text as id, status::text as status, amount::int8 as amount, interval::text as interval from supporters where id = any($1::uuid[])', [
         [...expectedSup.rows.keys()],
       ]);
       const got = new Map(rows.rows.map((r) => [r.id, r]));
       const wrongSupporters = [...expectedSup.rows].filter(([id, want]) => {
         const row = got.get(id);
-        return !row || row.status !== want.status || row.amount !== want.amount || row.interval !== want.interval;
+        return !row || row.status !== want.status || Number(row.amount) !== want.amount || row.interval !== want.interval;
       });
       // Each paid invoice: one supporter_payment entry, less the refunds that name it.
       const entries = await db.query<{ source_ref: string; booked: string; net: string }>(
@@ -303,7 +303,7 @@ async function verify(month: Month, signups: SupporterSignup[], stripe: Awaited<
       }
       const wrongInvoices = [...new Set([...expectedSup.invoiceNet.keys(), ...invoiceNet.keys()])].filter((id) => (invoiceNet.get(id) ?? 0) !== (expectedSup.invoiceNet.get(id) ?? 0));
       const supporterNet = [...invoiceNet.values()].reduce((a, b) => a + b, 0);
-      return { net, shares, wrongGifts, wrongAllotments, wrongSupporters, wrongInvoices, bookedTwice, supporterNet, supporterPayments: invoiceNet.size };
+      return { net, shares, got, wrongGifts, wrongAllotments, wrongSupporters, wrongInvoices, bookedTwice, supporterNet, supporterPayments: invoiceNet.size };
     };
     const wrongCount = (s: Awaited<ReturnType<typeof books>>) => `${s.wrongGifts.length}/${s.wrongAllotments.length}/${s.wrongSupporters.length}/${s.wrongInvoices.length}`;
 
@@ -401,7 +401,7 @@ time                         ${elapsed()} (the issue's budget: 300 s on a 2-core
     if (state.wrongAllotments.length > 0) failures.push(`${state.wrongAllotments.length} applications' shares differ from Stripe, e.g. ${state.wrongAllotments.slice(0, 3).map((id) => `${id}: ${state.shares.get(id) ?? 0} vs ${expected.applicationShares.get(id)}`).join(', ')}`);
     if (ledgerNet !== expected.fundNet) failures.push(`ledger net ${ledgerNet} != expected ${expected.fundNet}`);
     if (raised.some((r) => r !== raisedExpected)) failures.push(`the instances show raised ${raised.join(' / ')}, expected ${raisedExpected}`);
-    if (state.wrongSupporters.length > 0) failures.push(`${state.wrongSupporters.length} supporters differ from Stripe, e.g. ${state.wrongSupporters.slice(0, 3).map(([id, want]) => `${id}: want ${JSON.stringify(want)}`).join(', ')}`);
+    if (state.wrongSupporters.length > 0) failures.push(`${state.wrongSupporters.length} supporters differ from Stripe, e.g. ${state.wrongSupporters.slice(0, 3).map(([id, want]) => `${id}: ${JSON.stringify(state.got.get(id) ?? null)}, Stripe says ${JSON.stringify(want)}`).join(', ')}`);
     if (state.wrongInvoices.length > 0) failures.push(`${state.wrongInvoices.length} supporter invoices' ledger net differs from Stripe, e.g. ${state.wrongInvoices.slice(0, 3).join(', ')}`);
     if (state.bookedTwice.size > 0) failures.push(`${state.bookedTwice.size} supporter invoices booked more than once`);
     if (state.supporterNet !== expectedSup.net) failures.push(`supporter ledger net ${state.supporterNet} != expected ${expectedSup.net}`);
