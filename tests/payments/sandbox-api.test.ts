@@ -114,6 +114,38 @@ describe('the sandbox Stripe API', () => {
     await fake.idle();
   });
 
+  it('tells which invoice a subscription\'s PaymentIntent paid (invoice payments listed by payment), and the invoice its subscription', async () => {
+    const metadata = { purpose: 'supporter', record_id: 'rec_2', checkout_id: 'chk_2' };
+    const session = await stripe.checkout.sessions.create({
+      mode: 'subscription',
+      line_items: [{ quantity: 1, price_data: { currency: 'gbp', unit_amount: 500, recurring: { interval: 'month' }, product_data: { name: 'Monthly support' } } }],
+      customer_email: 'api@example.org',
+      metadata,
+      subscription_data: { metadata },
+      success_url: 'http://example.org/ok',
+    });
+    await fake.pay(session.id);
+    const subscriptionId = (await stripe.checkout.sessions.retrieve(session.id)).subscription as string;
+    const invoiceId = fake.sandbox.state.billing.getSubscription(subscriptionId).latest_invoice!;
+    const [byInvoice] = (await stripe.invoicePayments.list({ invoice: invoiceId })).data;
+    expect(byInvoice).toMatchObject({ object: 'invoice_payment', invoice: invoiceId, status: 'paid', amount_paid: 500, payment: { type: 'payment_intent', payment_intent: expect.stringMatching(/^pi_/) } });
+    // Stripe names the charge only for payments made without a PaymentIntent.
+    expect(byInvoice!.payment.charge).toBeUndefined();
+
+    const paymentIntent = byInvoice!.payment.payment_intent as string;
+    const byIntent = await stripe.invoicePayments.list({ payment: { type: 'payment_intent', payment_intent: paymentIntent }, limit: 10 });
+    expect(byIntent.data.map((p) => p.id)).toEqual([byInvoice!.id]);
+    expect((await stripe.invoicePayments.list({ payment: { type: 'payment_intent', payment_intent: 'pi_none' } })).data).toEqual([]);
+    await expect(stripe.invoicePayments.list({ payment: { type: 'charge' } })).rejects.toMatchObject({ statusCode: 400, param: 'payment[type]' });
+
+    const invoice = await stripe.invoices.retrieve(invoiceId);
+    expect(invoice).toMatchObject({ id: invoiceId, status: 'paid', amount_paid: 500, parent: { subscription_details: { subscription: subscriptionId, metadata } } });
+    expect(invoice.status_transitions.paid_at).toEqual(expect.any(Number));
+    // The PaymentIntent and its charge carry none of the subscription's metadata.
+    expect((await stripe.paymentIntents.retrieve(paymentIntent)).metadata).toEqual({});
+    await fake.idle();
+  });
+
   it('fails the next calls when asked, telling the client not to retry', async () => {
     fake.failNext('/v1/charges/ch_whatever', 1);
     await expect(stripe.charges.retrieve('ch_whatever')).rejects.toBeInstanceOf(Stripe.errors.StripeAPIError);

@@ -110,7 +110,19 @@ export class SandboxApi {
       }),
     );
     router.get('/v1/invoices/:id', this.handle((_p, req) => this.state.billing.getInvoice(String(req.params.id))));
-    router.get('/v1/invoice_payments', this.handle((p) => this.state.billing.listInvoicePayments(optional(p.invoice))));
+    router.get(
+      '/v1/invoice_payments',
+      this.handle((p) =>
+        this.state.billing.listInvoicePayments({
+          invoice: optional(p.invoice),
+          payment: p.payment,
+          status: optional(p.status),
+          created: createdRange(p.created),
+          limit: clampLimit(p.limit),
+          startingAfter: optional(p.starting_after),
+        }),
+      ),
+    );
     router.post('/v1/billing_portal/sessions', this.handle((p) => this.state.billing.createPortalSession(p)));
     router.get('/v1/charges/:id', this.handle((_p, req) => this.state.getCharge(String(req.params.id))));
     router.get('/v1/refunds/:id', this.handle((_p, req) => this.state.getRefund(String(req.params.id))));

@@ -6,7 +6,8 @@
  * the tests drive a subscription through its life with these methods.
  */
 import type Stripe from 'stripe';
-import type { FormObject } from './form-params.js';
+import type { FormObject, FormValue } from './form-params.js';
+import { listObjects, type ListQuery } from './list-objects.js';
 import { asObject, int, invalid, newId, noSuch, optionalStr, SandboxApiError, str, type SandboxEvent, type SandboxLineItem, type SandboxSession, type SandboxState } from './sandbox-state.js';
 
 type Interval = 'month' | 'year';
@@ -81,7 +82,8 @@ export interface SandboxInvoicePayment {
   currency: string;
   is_default: true;
   status: 'paid';
-  payment: { type: 'payment_intent'; payment_intent: string; charge: string };
+  // Stripe names the charge only for a payment made without a PaymentIntent: an invoice's card payment names its PaymentIntent alone.
+  payment: { type: 'payment_intent'; payment_intent: string };
   status_transitions: { paid_at: number; canceled_at: null };
 }
 
@@ -322,11 +324,18 @@ export class SandboxBilling {
     return { subscription, events: [this.state.event('customer.subscription.updated', subscription)] };
   }
 
-  /** GET /v1/invoice_payments?invoice=in_..: the payments of one invoice. */
-  listInvoicePayments(invoiceId: string | undefined) {
-    if (!invoiceId) throw invalid('invoice', 'The sandbox lists invoice payments by invoice only.');
-    const data = [...this.invoicePayments.values()].filter((p) => p.invoice === invoiceId);
-    return { object: 'list' as const, data, has_more: false, url: '/v1/invoice_payments' };
+  /**
+   * GET /v1/invoice_payments: newest first, paged, by `invoice`, by the payment
+   * (`payment[type]=payment_intent&payment[payment_intent]=pi_..`: which invoice a
+   * PaymentIntent paid) and by `status`, as Stripe filters them.
+   */
+  listInvoicePayments(query: ListQuery & { invoice?: string | undefined; payment?: FormValue | undefined; status?: string | undefined }) {
+    const byPayment = invoicePaymentFilter(query.payment);
+    if (query.status !== undefined && !['open', 'paid', 'canceled'].includes(query.status)) throw invalid('status', `Invalid status: must be one of open, paid, or canceled`);
+    const payments = [...this.invoicePayments.values()].filter(
+      (p) => (!query.invoice || p.invoice === query.invoice) && (!query.status || p.status === query.status) && (!byPayment || byPayment(p)),
+    );
+    return listObjects(payments, query, '/v1/invoice_payments', 'invoice_payment');
   }
 
   getInvoice(id: string): SandboxInvoice {
@@ -414,19 +423,36 @@ export class SandboxBilling {
       currency: invoice.currency,
       is_default: true,
       status: 'paid',
-      payment: { type: 'payment_intent', payment_intent: intent.id, charge: charge.id },
+      payment: { type: 'payment_intent', payment_intent: intent.id },
       status_transitions: { paid_at: now, canceled_at: null },
     };
     this.invoicePayments.set(payment.id, payment);
     return { paymentIntent: intent.id, charge: charge.id };
   }
 
-  /** The invoice's charge, for the refund and dispute of a subscription payment. */
+  /** The invoice's charge (its PaymentIntent's), for the refund and dispute of a subscription payment. */
   chargeOfInvoice(invoiceId: string): string {
     const payment = [...this.invoicePayments.values()].find((p) => p.invoice === invoiceId);
-    if (!payment) throw new SandboxApiError(400, 'invalid_request_error', `Invoice ${invoiceId} has not been paid.`);
-    return payment.payment.charge;
+    const charge = payment && this.state.getPaymentIntent(payment.payment.payment_intent).latest_charge;
+    if (!charge) throw new SandboxApiError(400, 'invalid_request_error', `Invoice ${invoiceId} has not been paid.`);
+    return typeof charge === 'string' ? charge : charge.id;
   }
+}
+
+/** `payment[type]` with the id of that type, as Stripe takes it; a payment record never matches (the sandbox has none). */
+function invoicePaymentFilter(value: FormValue | undefined): ((p: SandboxInvoicePayment) => boolean) | undefined {
+  if (value === undefined) return undefined;
+  const payment = asObject(value, 'payment');
+  const type = str(payment.type, 'payment[type]');
+  if (type === 'payment_intent') {
+    const intent = str(payment.payment_intent, 'payment[payment_intent]');
+    return (p) => p.payment.payment_intent === intent;
+  }
+  if (type === 'payment_record') {
+    str(payment.payment_record, 'payment[payment_record]');
+    return () => false;
+  }
+  throw invalid('payment[type]', `Invalid payment[type]: must be one of payment_intent or payment_record`);
 }
 
 /** The same day of the next month (or year), kept within the month (31 Jan -> 28/29 Feb), as Stripe bills. */

@@ -518,7 +518,12 @@ export class SandboxState {
 
   /** The payer's bank disputes the payment: funds withdrawn (charge.dispute.created and .funds_withdrawn). */
   openDispute(sessionId: string, amount?: number): { dispute: SandboxDispute; events: SandboxEvent[] } {
-    const charge = this.chargeOf(sessionId);
+    return this.disputeCharge(this.chargeOf(sessionId).id, amount);
+  }
+
+  /** The same for any charge (a subscription's invoice payment has no session of its own). */
+  disputeCharge(chargeId: string, amount?: number): { dispute: SandboxDispute; events: SandboxEvent[] } {
+    const charge = this.getCharge(chargeId);
     if (charge.status !== 'succeeded') throw new SandboxApiError(400, 'invalid_request_error', 'Only a succeeded payment can be disputed.');
     if (charge.disputed) throw new SandboxApiError(400, 'invalid_request_error', `Charge ${charge.id} is already disputed.`);
     const disputed = amount ?? charge.amount - charge.amount_refunded;
