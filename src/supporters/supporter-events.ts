@@ -281,15 +281,34 @@ async function applyInvoicePaid(deps: EventDeps, trx: Transaction<DB>, event: St
   const invoice = event.data.object;
   const supporter = await supporterForInvoice(deps, trx, invoice);
   if (!supporter) return ignored(`invoice ${invoice.id} is not for a subscription of this service`);
-  const amount = invoice.amount_paid;
-  if (amount <= 0) return applied(`invoice ${invoice.id}: nothing paid`);
+  if (invoice.amount_paid <= 0) return applied(`invoice ${invoice.id}: nothing paid`);
   const paymentIntentId = prepared.paymentIntentId;
   if (!paymentIntentId) throw new Error(`invoice ${invoice.id}: Stripe did not say which payment paid it`);
   const checkout = await findCheckoutOfRecord(trx, 'supporter', supporter.id);
   if (!checkout) throw new Error(`supporter ${supporter.id} has no checkout`);
-  const paidAt = new Date((invoice.status_transitions.paid_at ?? event.created) * 1000);
+  await bookInvoicePayment(deps, trx, { supporter, checkoutId: checkout.id, invoice, paymentIntentId, chargeId: prepared.chargeId, paidAtUnknown: new Date(event.created * 1000) });
+  return applied(`supporter ${supporter.id} paid invoice ${invoice.id}`);
+}
+
+/**
+ * The one booking of a supporter's paid invoice, however it is reached (its invoice.paid, or a
+ * refund or dispute that came first): the PaymentIntent kept with the checkout (so refunds and
+ * disputes find it), the money booked once per invoice (`invoice:in_..`) to the campaign current
+ * when it was paid, when SUPPORTER_PAYMENTS_COUNT_TOWARD_FUND, and the receipt queued (once).
+ * Repeating it books and sends nothing more.
+ */
+async function bookInvoicePayment(
+  deps: EventDeps,
+  trx: Transaction<DB>,
+  p: { supporter: Supporter; checkoutId: string; invoice: Stripe.Invoice; paymentIntentId: string; chargeId: string | null; paidAtUnknown: Date },
+): Promise<void> {
+  const { supporter, invoice } = p;
+  const amount = invoice.amount_paid;
+  if (amount <= 0) throw new Error(`invoice ${invoice.id}: nothing paid, nothing to book`);
+  // When Stripe marked the invoice paid: the same instant (and so the same campaign) whichever event books it.
+  const paidAt = invoice.status_transitions.paid_at ? new Date(invoice.status_transitions.paid_at * 1000) : p.paidAtUnknown;
   const currency = invoice.currency.toUpperCase();
-  await recordFurtherPayment(trx, { paymentIntentId, checkoutId: checkout.id, invoiceId: invoice.id, chargeId: prepared.chargeId, amount, currency, paidAt });
+  await recordFurtherPayment(trx, { paymentIntentId: p.paymentIntentId, checkoutId: p.checkoutId, invoiceId: invoice.id, chargeId: p.chargeId, amount, currency, paidAt });
   let campaign: string | null = null;
   if (deps.config.fund.supporterPaymentsCount) {
     const booked = await bookStripeMoneyIn(deps, trx, {
@@ -305,7 +324,6 @@ async function applyInvoicePaid(deps: EventDeps, trx: Transaction<DB>, event: St
     if (booked.created) campaign = booked.campaign.title;
   }
   await queueSupporterEmail(deps, trx, supporter, { kind: 'receipt', invoiceId: invoice.id, amount, currency, paidAt, campaign });
-  return applied(`supporter ${supporter.id} paid invoice ${invoice.id}`);
 }
 
 async function applyInvoiceFailed(deps: EventDeps, trx: Transaction<DB>, event: StripeEventOf<'invoice.payment_failed'>): Promise<EventOutcome> {
