@@ -85,6 +85,12 @@ export function findCheckoutByPaymentIntentId(
   return (options.forUpdate ? query.forUpdate() : query).executeTakeFirst();
 }
 
+/** The checkout that started a Stripe subscription (its id is stored once the session completes). */
+export function findCheckoutBySubscriptionId(db: Executor, subscriptionId: string, options: { forUpdate?: boolean } = {}): Promise<CheckoutSession | undefined> {
+  const query = db.selectFrom('checkout_sessions').selectAll().where('subscription_id', '=', subscriptionId);
+  return (options.forUpdate ? query.forUpdate() : query).executeTakeFirst();
+}
+
 /** Records a further payment of a checkout (a paid invoice); the first record per invoice stands. */
 export async function recordCheckoutPayment(
   db: Executor,

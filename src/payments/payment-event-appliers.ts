@@ -5,7 +5,15 @@
  * client_reference_id, metadata.checkout_id, the stored PaymentIntent id) and hands
  * the event to the PaymentHandler of that checkout's purpose (donation, share
  * application, ...). What Stripe must be asked (a charge's refunds, a charge, a
- * PaymentIntent's metadata) is asked in `prepare`, before the transaction.
+ * PaymentIntent's metadata, the invoice a PaymentIntent paid) is asked in `prepare`,
+ * before the transaction.
+ *
+ * A subscription's invoice payments carry none of our metadata: their PaymentIntent
+ * is linked to our checkout when its invoice.paid is applied (checkout_payments). A
+ * refund or dispute that arrives before that finds the invoice the PaymentIntent paid
+ * (Stripe's invoice payments), and through the invoice's subscription (the ids we
+ * stored, or the metadata we gave it) our checkout; the handler then books the
+ * invoice's payment first, so nothing is lost whatever the order.
  */
 import type Stripe from 'stripe';
 import type { CheckoutSession } from '../db/schema.js';
@@ -13,6 +21,7 @@ import type { Executor } from '../db/database.js';
 import {
   findCheckoutById,
   findCheckoutByPaymentIntentId,
+  findCheckoutBySubscriptionId,
   lockCheckout,
   recordCheckoutProgress,
   type CheckoutProgress,
@@ -136,8 +145,8 @@ function paymentFromSession(ctx: ApplyContext, checkout: CheckoutSession, sessio
 // ---- refunds ----------------------------------------------------------------
 
 interface PreparedRefunds {
-  /** The metadata naming our checkout: the charge's, else (fetched) its PaymentIntent's; null when neither names one. */
-  metadata: Stripe.Metadata | null;
+  /** How the charge may lead to our checkout (see ChargeLink). */
+  link: ChargeLink;
   /** Every refund of the charge (in the pinned API version a charge no longer lists them); empty when the charge is not ours. */
   refunds: Stripe.Refund[];
 }
@@ -145,15 +154,15 @@ interface PreparedRefunds {
 async function prepareRefunds(ctx: PrepareContext, event: StripeEventOf<'charge.refunded'>): Promise<PreparedRefunds> {
   const charge = event.data.object;
   const link = await prepareChargeLink(ctx, charge);
-  if (!link.maybeOurs) return { metadata: link.metadata, refunds: [] };
+  if (!link.maybeOurs) return { link, refunds: [] };
   const refunds: Stripe.Refund[] = [];
   for await (const refund of ctx.deps.stripe.refunds.list({ charge: charge.id, limit: 100 }, PREPARE_CALL)) refunds.push(refund);
-  return { metadata: link.metadata, refunds };
+  return { link, refunds };
 }
 
 async function chargeRefunded(ctx: ApplyContext, event: StripeEventOf<'charge.refunded'>, prepared: PreparedRefunds): Promise<EventOutcome> {
   const charge = event.data.object;
-  const checkout = await checkoutForCharge(ctx, charge, prepared.metadata);
+  const checkout = await checkoutForCharge(ctx, charge, prepared.link);
   if (!checkout) return ignored(`charge ${charge.id} is not a payment of this service`);
   const handler = handlerFor(ctx, checkout);
   if (!handler.onRefunded) return ignored(`${checkout.purpose} payments take no refunds`);
@@ -161,7 +170,7 @@ async function chargeRefunded(ctx: ApplyContext, event: StripeEventOf<'charge.re
   // Each refund is handed over every time; the handler books each id once.
   const paymentIntentId = idOf(charge.payment_intent);
   if (!paymentIntentId) throw new Error(`charge ${charge.id} has no PaymentIntent`);
-  const originalPayment = () => Promise.resolve(paymentFromCharge(charge, paymentIntentId));
+  const originalPayment = () => Promise.resolve(paymentFromCharge(charge, paymentIntentId, prepared.link.invoice));
   const hc = handlerContext(ctx, checkout, event);
   let passed = 0;
   for (const refund of prepared.refunds) {
@@ -188,7 +197,7 @@ type DisputeEvent = StripeEventOf<'charge.dispute.created' | 'charge.dispute.fun
 interface PreparedDispute {
   /** The disputed charge (fetched unless the event carries it): the original payment, and how to link it. */
   charge: Stripe.Charge | null;
-  metadata: Stripe.Metadata | null;
+  link: ChargeLink;
 }
 
 /** An inquiry, a prevented dispute or a dispute closed without a verdict moves no money: nothing to fetch. */
@@ -201,10 +210,9 @@ function disputeMovesMoney(event: DisputeEvent): boolean {
 async function prepareDispute(ctx: PrepareContext, event: DisputeEvent): Promise<PreparedDispute> {
   const dispute = event.data.object;
   const chargeId = idOf(dispute.charge);
-  if (!disputeMovesMoney(event) || !chargeId) return { charge: null, metadata: null };
+  if (!disputeMovesMoney(event) || !chargeId) return { charge: null, link: NOT_LINKED };
   const charge = typeof dispute.charge === 'object' ? dispute.charge : await ctx.deps.stripe.charges.retrieve(chargeId, {}, PREPARE_CALL);
-  const link = await prepareChargeLink(ctx, charge);
-  return { charge, metadata: link.metadata };
+  return { charge, link: await prepareChargeLink(ctx, charge) };
 }
 
 async function disputeFundsWithdrawn(ctx: ApplyContext, event: DisputeEvent, prepared: PreparedDispute): Promise<EventOutcome> {
@@ -234,6 +242,7 @@ interface DisputeLink {
   checkout: CheckoutSession;
   paymentIntentId: string;
   charge: Stripe.Charge;
+  invoice: Stripe.Invoice | null;
 }
 
 async function checkoutForDispute(ctx: ApplyContext, dispute: Stripe.Dispute, prepared: PreparedDispute): Promise<DisputeLink | undefined> {
@@ -242,8 +251,8 @@ async function checkoutForDispute(ctx: ApplyContext, dispute: Stripe.Dispute, pr
   const checkout =
     (await findCheckoutByPaymentIntentId(ctx.trx, paymentIntentId, { forUpdate: true })) ??
     // The dispute beat the payment's own event, or it is not ours: only the charge can tell.
-    (await checkoutForCharge(ctx, prepared.charge, prepared.metadata));
-  return checkout && { checkout, paymentIntentId, charge: prepared.charge };
+    (await checkoutForCharge(ctx, prepared.charge, prepared.link));
+  return checkout && { checkout, paymentIntentId, charge: prepared.charge, invoice: prepared.link.invoice };
 }
 
 function disputeNotice(dispute: Stripe.Dispute, link: DisputeLink, at: Date = new Date(dispute.created * 1000)) {
@@ -254,26 +263,44 @@ function disputeNotice(dispute: Stripe.Dispute, link: DisputeLink, at: Date = ne
     currency: dispute.currency.toUpperCase(),
     status: dispute.status,
     at,
-    originalPayment: () => Promise.resolve(paymentFromCharge(link.charge, link.paymentIntentId)),
+    originalPayment: () => Promise.resolve(paymentFromCharge(link.charge, link.paymentIntentId, link.invoice)),
   };
 }
 
 // ---- linking charges --------------------------------------------------------
 
+/** What `prepare` learnt about how a charge may lead to our checkout. */
+interface ChargeLink {
+  /** The metadata naming our checkout: the charge's, else (fetched) its PaymentIntent's; null when neither names one. */
+  metadata: Stripe.Metadata | null;
+  /**
+   * The invoice the charge's PaymentIntent paid, fetched only when nothing else links the charge to us and
+   * the invoice's subscription may be one of ours (a refund or dispute before its invoice.paid); else null.
+   */
+  invoice: Stripe.Invoice | null;
+  /** Whether the charge may be ours at all (so foreign charges cost no more Stripe calls). */
+  maybeOurs: boolean;
+}
+
+const NOT_LINKED: ChargeLink = { metadata: null, invoice: null, maybeOurs: false };
+
 /**
- * Before the transaction: the metadata that can name our checkout for a charge whose
- * PaymentIntent we have not stored yet (the charge's own, else its PaymentIntent's,
- * asked of Stripe), and whether the charge may be ours at all (so foreign charges
- * cost no more Stripe calls).
+ * Before the transaction: what can name our checkout for a charge whose PaymentIntent we have
+ * not stored yet: the charge's own metadata, else its PaymentIntent's, else (a subscription's
+ * payment) the invoice it paid, each asked of Stripe only when the one before says nothing.
  */
-async function prepareChargeLink(ctx: PrepareContext, charge: Stripe.Charge): Promise<{ metadata: Stripe.Metadata | null; maybeOurs: boolean }> {
+async function prepareChargeLink(ctx: PrepareContext, charge: Stripe.Charge): Promise<ChargeLink> {
   const paymentIntentId = idOf(charge.payment_intent);
-  if (!paymentIntentId) return { metadata: null, maybeOurs: false };
-  if (charge.metadata.checkout_id) return { metadata: charge.metadata, maybeOurs: true };
-  if (await findCheckoutByPaymentIntentId(ctx.deps.db, paymentIntentId)) return { metadata: null, maybeOurs: true };
+  if (!paymentIntentId) return NOT_LINKED;
+  if (charge.metadata.checkout_id) return { metadata: charge.metadata, invoice: null, maybeOurs: true };
+  if (await findCheckoutByPaymentIntentId(ctx.deps.db, paymentIntentId)) return { metadata: null, invoice: null, maybeOurs: true };
   // Charges normally carry their PaymentIntent's metadata; ask the PaymentIntent when not.
   const metadata = await paymentIntentMetadata(ctx, paymentIntentId);
-  return { metadata, maybeOurs: Boolean(metadata?.checkout_id) };
+  if (metadata === null) return NOT_LINKED;
+  if (metadata.checkout_id) return { metadata, invoice: null, maybeOurs: true };
+  const invoice = await invoicePaidBy(ctx, paymentIntentId);
+  if (!invoice || !(await invoiceMaybeOurs(ctx.deps.db, invoice))) return { metadata, invoice: null, maybeOurs: false };
+  return { metadata, invoice, maybeOurs: true };
 }
 
 /** The PaymentIntent's metadata; null when Stripe does not know it on this account (so it is not ours). */
@@ -287,19 +314,58 @@ async function paymentIntentMetadata(ctx: PrepareContext, paymentIntentId: strin
 }
 
 /**
- * Our checkout for a charge, in the transaction: by the stored PaymentIntent id, else
- * (the charge's event came first) by the metadata prepared before. Locked; fills in
- * the PaymentIntent id so later events find it directly.
+ * The invoice a PaymentIntent paid, asked of Stripe (in the pinned API version neither a charge nor a
+ * PaymentIntent names its invoice: the invoice's payments name the PaymentIntent); null when it paid none.
  */
-async function checkoutForCharge(ctx: ApplyContext, charge: Stripe.Charge, metadata: Stripe.Metadata | null): Promise<CheckoutSession | undefined> {
+async function invoicePaidBy(ctx: PrepareContext, paymentIntentId: string): Promise<Stripe.Invoice | null> {
+  const payments = await ctx.deps.stripe.invoicePayments.list({ payment: { type: 'payment_intent', payment_intent: paymentIntentId }, limit: 10 }, PREPARE_CALL);
+  const invoiceId = idOf(payments.data.find((p) => p.status === 'paid')?.invoice);
+  if (!invoiceId) return null;
+  return ctx.deps.stripe.invoices.retrieve(invoiceId, {}, PREPARE_CALL);
+}
+
+/** The subscription an invoice belongs to, and the metadata we gave that subscription (a snapshot on the invoice). */
+export function subscriptionOfInvoice(invoice: Stripe.Invoice): { subscriptionId: string | null; metadata: Stripe.Metadata | null } {
+  const details = invoice.parent?.subscription_details;
+  return { subscriptionId: idOf(details?.subscription), metadata: details?.metadata ?? null };
+}
+
+/** Whether an invoice's subscription may be one we started: it names our checkout, or we stored its id. */
+async function invoiceMaybeOurs(db: Executor, invoice: Stripe.Invoice): Promise<boolean> {
+  const { subscriptionId, metadata } = subscriptionOfInvoice(invoice);
+  if (!subscriptionId) return false;
+  return Boolean(metadata?.checkout_id) || Boolean(await findCheckoutBySubscriptionId(db, subscriptionId));
+}
+
+/**
+ * Our checkout for a charge, in the transaction: by the stored PaymentIntent id, else (the charge's
+ * event came first) by the invoice it paid or the metadata prepared before. Locked. A one-off
+ * payment's PaymentIntent id is filled in so later events find it directly; a subscription's is
+ * recorded when its invoice is booked.
+ */
+async function checkoutForCharge(ctx: ApplyContext, charge: Stripe.Charge, link: ChargeLink): Promise<CheckoutSession | undefined> {
   const paymentIntentId = idOf(charge.payment_intent);
   if (!paymentIntentId) return undefined;
   const byIntent = await findCheckoutByPaymentIntentId(ctx.trx, paymentIntentId, { forUpdate: true });
   if (byIntent) return byIntent;
-  const candidate = await checkoutFromMetadata(ctx.trx, metadata ?? charge.metadata);
+  if (link.invoice) return checkoutForInvoice(ctx, link.invoice);
+  const candidate = await checkoutFromMetadata(ctx.trx, link.metadata ?? charge.metadata);
   if (!candidate || (candidate.payment_intent_id && candidate.payment_intent_id !== paymentIntentId)) return undefined;
   await lockCheckout(ctx.trx, candidate.id);
   return recordCheckoutProgress(ctx.trx, { id: candidate.id }, { paymentIntentId, now: ctx.deps.clock.now() });
+}
+
+/** The checkout that started the invoice's subscription: by the subscription id we stored, else by the metadata we gave it. Locked. */
+async function checkoutForInvoice(ctx: ApplyContext, invoice: Stripe.Invoice): Promise<CheckoutSession | undefined> {
+  const { subscriptionId, metadata } = subscriptionOfInvoice(invoice);
+  if (!subscriptionId) return undefined;
+  const stored = await findCheckoutBySubscriptionId(ctx.trx, subscriptionId, { forUpdate: true });
+  if (stored) return stored;
+  const candidate = await checkoutFromMetadata(ctx.trx, metadata);
+  if (!candidate || candidate.mode !== 'subscription') return undefined;
+  const locked = await lockCheckout(ctx.trx, candidate.id);
+  if (!locked || (locked.subscription_id && locked.subscription_id !== subscriptionId)) return undefined;
+  return locked;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -313,12 +379,14 @@ async function checkoutFromMetadata(db: Executor, metadata: Stripe.Metadata | nu
   return checkout;
 }
 
-function paymentFromCharge(charge: Stripe.Charge, paymentIntentId: string): PaidPayment {
+function paymentFromCharge(charge: Stripe.Charge, paymentIntentId: string, invoice: Stripe.Invoice | null): PaidPayment {
   return {
     paymentIntentId,
     amount: charge.amount,
     currency: charge.currency.toUpperCase(),
     paidAt: new Date(charge.created * 1000),
+    chargeId: charge.id,
+    ...(invoice ? { invoice } : {}),
   };
 }
 

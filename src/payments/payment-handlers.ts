@@ -18,6 +18,14 @@ export interface PaidPayment {
   currency: string;
   /** When the money was given: the charge's or session's time, not when we heard of it. */
   paidAt: Date;
+  /** The charge that took the money, when the payment is known by its charge (a refund's or dispute's). */
+  chargeId?: string;
+  /**
+   * The invoice this payment paid (a subscription's), as Stripe holds it, asked before the transaction
+   * when a refund or dispute of it arrives before anything of ours names the payment (its invoice.paid is late):
+   * the handler books the invoice's payment first, as invoice.paid would.
+   */
+  invoice?: Stripe.Invoice;
 }
 
 export interface RefundNotice {

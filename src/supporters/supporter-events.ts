@@ -14,6 +14,10 @@
  * campaign current when it was paid, as a 'supporter_payment' when
  * SUPPORTER_PAYMENTS_COUNT_TOWARD_FUND is on; its PaymentIntent is recorded with the
  * checkout (payments' checkout_payments), so refunds and disputes find it like any gift's.
+ * A refund or dispute can arrive before the invoice's invoice.paid: payments then finds
+ * the invoice through Stripe (before the transaction) and hands it over with the payment,
+ * and the invoice's payment is booked first by the same function (bookInvoicePayment),
+ * so the late invoice.paid finds it booked.
  */
 import type { Transaction } from 'kysely';
 import type Stripe from 'stripe';
@@ -23,7 +27,8 @@ import { bookStripeMoneyBack, bookStripeMoneyIn, type StripeMoneyBack } from '..
 import { formatMoney } from '../lib/money.js';
 import { findCheckoutFromMetadata, findCheckoutOfRecord, invoiceOfPaymentIntent, recordFurtherPayment } from '../payments/checkout.service.js';
 import { applied, ignored, type ApplyContext, type EventAppliers, type EventOutcome, type PrepareContext, type StripeEventOf } from '../payments/event-appliers.js';
-import type { DisputeNotice, PaymentHandler, PaymentHandlerContext } from '../payments/payment-handlers.js';
+import { subscriptionOfInvoice } from '../payments/payment-event-appliers.js';
+import type { DisputeNotice, PaidPayment, PaymentHandler, PaymentHandlerContext, RefundNotice } from '../payments/payment-handlers.js';
 import { queueSupporterEmail } from './supporter-emails.js';
 import {
   findSupporter,
@@ -100,17 +105,17 @@ export function supporterPaymentHandler(deps: EventDeps): PaymentHandler {
         amount: refund.amount,
         currency: refund.currency,
         givenAt: refund.refundedAt,
-      }, refund.paymentIntentId);
+      }, refund);
     },
 
     async onDisputeOpened(ctx, dispute) {
-      await bookBack(deps, ctx, disputeOut(dispute), dispute.paymentIntentId);
+      await bookBack(deps, ctx, disputeOut(dispute), dispute);
     },
 
     async onDisputeClosed(ctx, dispute) {
-      await bookBack(deps, ctx, disputeOut(dispute), dispute.paymentIntentId);
+      await bookBack(deps, ctx, disputeOut(dispute), dispute);
       if (dispute.status === 'won') {
-        await bookBack(deps, ctx, { ...disputeOut(dispute), stripeKey: `dispute_won:${dispute.disputeId}`, kind: 'dispute_won' }, dispute.paymentIntentId);
+        await bookBack(deps, ctx, { ...disputeOut(dispute), stripeKey: `dispute_won:${dispute.disputeId}`, kind: 'dispute_won' }, dispute);
       }
     },
 
@@ -127,13 +132,34 @@ const disputeOut = (dispute: DisputeNotice): StripeMoneyBack => ({
   givenAt: dispute.at,
 });
 
-/** Money going back from a subscription payment: against the invoice's entry, when it was booked at all. */
-async function bookBack(deps: EventDeps, ctx: PaymentHandlerContext, input: StripeMoneyBack, paymentIntentId: string): Promise<void> {
-  const invoiceId = await invoiceOfPaymentIntent(ctx.trx, paymentIntentId);
-  if (!invoiceId) throw new Error(`supporter ${ctx.checkout.record_id}: payment ${paymentIntentId} is not one of its invoices`);
+/**
+ * Money going back from a subscription payment: against the invoice's entry, when it was booked at all.
+ * When the refund or dispute came before the invoice's own invoice.paid, the invoice's payment is booked
+ * first, as invoice.paid books it (which then finds it booked): the end state is the same in any order.
+ */
+async function bookBack(deps: EventDeps, ctx: PaymentHandlerContext, input: StripeMoneyBack, notice: Pick<RefundNotice, 'paymentIntentId' | 'originalPayment'>): Promise<void> {
+  const invoiceId = (await invoiceOfPaymentIntent(ctx.trx, notice.paymentIntentId)) ?? (await bookInvoiceBeforeItsEvent(deps, ctx, await notice.originalPayment()));
   // null: the payment never reached the fund (SUPPORTER_PAYMENTS_COUNT_TOWARD_FUND=false), so nothing comes back out of it.
   const booked = await bookStripeMoneyBack(deps, ctx.trx, { ...input, originalStripeKey: invoiceKey(invoiceId) });
   if (!booked) deps.logger.info({ stripeKey: input.stripeKey, invoiceId }, 'money back from a supporter payment that is not in the fund: nothing to book');
+}
+
+/** Books the invoice a refunded or disputed payment paid, its invoice.paid not applied yet; its id. */
+async function bookInvoiceBeforeItsEvent(deps: EventDeps, ctx: PaymentHandlerContext, payment: PaidPayment): Promise<string> {
+  const invoice = payment.invoice;
+  // Thrown, not ignored: the event is retried (its prepare step asks Stripe for the invoice again).
+  if (!invoice) throw new Error(`supporter ${ctx.checkout.record_id}: payment ${payment.paymentIntentId} is not one of its invoices`);
+  const { subscriptionId } = subscriptionOfInvoice(invoice);
+  // Read, not locked: the checkout row (locked by the dispatcher) keeps this payment's events one at a time, and
+  // invoice.paid holds the supporter's lock while it records the payment against the checkout (waiting for ours):
+  // taking the supporter's lock here, after the checkout's, could deadlock with it.
+  const supporter = await findSupporter(ctx.trx, ctx.checkout.record_id);
+  if (!supporter || !subscriptionId || (supporter.stripe_subscription_id !== null && supporter.stripe_subscription_id !== subscriptionId)) {
+    throw new Error(`checkout ${ctx.checkout.id}: invoice ${invoice.id} is not of supporter ${ctx.checkout.record_id}'s subscription`);
+  }
+  await bookInvoicePayment(deps, ctx.trx, { supporter, checkoutId: ctx.checkout.id, invoice, paymentIntentId: payment.paymentIntentId, chargeId: payment.chargeId ?? null, paidAtUnknown: payment.paidAt });
+  deps.logger.info({ supporterId: supporter.id, invoiceId: invoice.id }, 'a refund or dispute came before its invoice.paid: the invoice payment is booked first');
+  return invoice.id;
 }
 
 /** The ledger's Stripe key of an invoice's payment (one entry per invoice). */
@@ -247,11 +273,6 @@ async function supporterForSubscription(
 interface InvoicePrepared {
   paymentIntentId: string | null;
   chargeId: string | null;
-}
-
-function subscriptionOfInvoice(invoice: Stripe.Invoice): { subscriptionId: string | null; metadata: Stripe.Metadata | null } {
-  const details = invoice.parent?.subscription_details;
-  return { subscriptionId: idOf(details?.subscription), metadata: details?.metadata ?? null };
 }
 
 /** The invoice's PaymentIntent (not in the event in the pinned API version): asked of Stripe, before the transaction. */
