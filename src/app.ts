@@ -27,7 +27,7 @@ import { membersDeskOpenApi, membersDeskRouter } from './admin/members-desk.rout
 import { accountOpenApi, accountRouter } from './members/account.routes.js';
 import { authOpenApi, authRouter } from './members/auth.routes.js';
 import { csrfProtection } from './members/csrf.js';
-import { buildAccountContributors, buildCheckoutReturns, buildEventAppliers, buildPaymentHandlers } from './composition.js';
+import { buildAccountContributors, buildAttachmentKinds, buildCheckoutReturns, buildEventAppliers, buildPaymentHandlers } from './composition.js';
 import type { AppDeps } from './deps.js';
 import { redactSecretsInUrl } from './members/session.service.js';
 import { checkoutPagesOpenApi, checkoutPagesRouter } from './payments/checkout.routes.js';
@@ -129,7 +129,7 @@ export function buildApp(deps: AppDeps): Express {
   openApiPaths.push(metricsOpenApi);
   // The sandbox parses its own (form-encoded, Stripe-style) bodies.
   // The outbox, readable in the browser while emails are not sent (development only).
-  if (!config.mail.smtpUrl && config.env !== 'production') app.use(outboxPagesRouter(deps));
+  if (!config.mail.smtpUrl && config.env !== 'production') app.use(outboxPagesRouter(deps, buildAttachmentKinds()));
   if (deps.sandbox && config.stripe.sandbox) app.use('/sandbox', deps.sandbox.router);
 
   app.use(express.json({ limit: '100kb' }));

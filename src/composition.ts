@@ -32,6 +32,8 @@ import type { CheckoutReturns } from './payments/checkout-returns.js';
 import { donationReturn } from './donations/donation-returns.js';
 import { shareApplicationReturn } from './shares/share-returns.js';
 import { createSharePaymentHandler } from './shares/share-payments.js';
+import { shareCertificate } from './shares/member-certificates.js';
+import { attachmentKinds, type AttachmentKinds } from './email/attachments.js';
 import { sharesAccountContributor } from './shares/shares-account.js';
 import { registerSupporterAppliers, supporterPaymentHandler } from './supporters/supporter-events.js';
 import { supportersAccountContributor } from './supporters/supporters-account.js';
@@ -74,6 +76,11 @@ export function buildEventAppliers(): EventAppliers {
 export function buildAccountContributors(deps: AppDeps): AccountContributor[] {
   const accountContributors: AccountContributor[] = [sharesAccountContributor(deps), supportersAccountContributor(deps)];
   return accountContributors;
+}
+
+/** What the email send job can draw, by kind (see email/attachments.ts): the share certificate. */
+export function buildAttachmentKinds(): AttachmentKinds {
+  return attachmentKinds([shareCertificate]);
 }
 
 export interface DepsInput {
@@ -119,7 +126,7 @@ export interface InstanceWorkerOptions {
 
 /** The job worker of one instance, with the task list built from this root's registries. */
 export function startInstanceWorker(deps: AppDeps, options: InstanceWorkerOptions): Promise<JobWorker> {
-  const registries = { appliers: buildEventAppliers(), handlers: buildPaymentHandlers(deps) };
+  const registries = { appliers: buildEventAppliers(), handlers: buildPaymentHandlers(deps), attachmentKinds: buildAttachmentKinds() };
   return startJobWorker({
     pool: options.pool,
     db: deps.db,

@@ -6,6 +6,7 @@
 import type { TaskList } from 'graphile-worker';
 import type { AppDeps } from './deps.js';
 import { adminCrontab, adminTasks } from './admin/admin.tasks.js';
+import type { AttachmentKinds } from './email/attachments.js';
 import { emailTasks } from './email/email.tasks.js';
 import { memberTasks } from './members/members.tasks.js';
 import { fundCrontab, fundTasks } from './fighting-fund/fund.tasks.js';
@@ -15,9 +16,9 @@ import { paymentTasks } from './payments/payments.tasks.js';
 import { redactionCrontab, redactionTasks } from './payments/redaction.tasks.js';
 import { shareTasks, sharesCrontab } from './shares/shares.tasks.js';
 
-export function buildTaskList(deps: AppDeps, registries: { appliers: EventAppliers; handlers: PaymentHandlers }): TaskList {
+export function buildTaskList(deps: AppDeps, registries: { appliers: EventAppliers; handlers: PaymentHandlers; attachmentKinds: AttachmentKinds }): TaskList {
   return {
-    ...emailTasks(deps),
+    ...emailTasks(deps, registries.attachmentKinds),
     ...memberTasks(deps),
     ...fundTasks(deps),
     ...paymentTasks(deps, registries),

@@ -149,10 +149,26 @@ export interface RateLimitWindowsTable {
   hits: number;
 }
 
-export interface EmailAttachment {
+/**
+ * An email's attachment as stored in `emails.attachments` (jsonb): either its bytes, or a
+ * small description of a document the send job draws (email/attachments.ts), so no slow
+ * rendering happens in the transaction that queues the email.
+ */
+export type EmailAttachment = EmailAttachmentBytes | EmailAttachmentToDraw;
+
+export interface EmailAttachmentBytes {
   filename: string;
   contentType: string;
   contentBase64: string;
+}
+
+export interface EmailAttachmentToDraw {
+  filename: string;
+  contentType: string;
+  /** Which kind of document (a registered AttachmentKind), e.g. 'share-certificate'. */
+  draw: string;
+  /** Everything printed on it, as at the moment it was queued (checked by the kind's schema when drawn). */
+  facts: unknown;
 }
 
 export interface EmailsTable {

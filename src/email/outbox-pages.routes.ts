@@ -2,11 +2,14 @@
  * The outbox, readable in the browser (development, with no SMTP_URL): emails are
  * written as .eml files under DATA_DIR/outbox; /sandbox/emails lists them and shows
  * each one's text and HTML, so nobody has to open .eml files (or decode their
- * quoted-printable links by hand). Never mounted in production.
+ * quoted-printable links by hand), and opens its attachments (a share certificate
+ * drawn from the facts the email holds, as the send job draws it). Never mounted
+ * in production.
  */
 import { Router, type Response } from 'express';
 import type { AppDeps } from '../deps.js';
 import { createTemplateEngine } from '../lib/templates.js';
+import { attachmentContent, type AttachmentKinds } from './attachments.js';
 import { findEmail, listRecentEmails } from './outbox.repository.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -19,7 +22,7 @@ export function recentOutboxEmails(deps: Pick<AppDeps, 'db'>, limit = 50) {
 }
 
 /** Serves /sandbox/emails and below (full paths, so the route list shows where they are). */
-export function outboxPagesRouter(deps: Pick<AppDeps, 'db' | 'config'>): Router {
+export function outboxPagesRouter(deps: Pick<AppDeps, 'db' | 'config'>, attachmentKinds: AttachmentKinds): Router {
   const router = Router();
   const engine = createTemplateEngine();
   const render = async (res: Response, template: string, vars: object, status = 200) => {
@@ -50,9 +53,23 @@ export function outboxPagesRouter(deps: Pick<AppDeps, 'db' | 'config'>): Router 
         text: email.text,
         // The text part with its links clickable.
         textParts: email.text.split(/(https?:\/\/[^\s<>"]+)/).map((part, i) => (i % 2 === 1 ? { link: part } : { text: part })),
-        attachments: email.attachments.map((a) => a.filename),
+        attachments: email.attachments.map((a, index) => ({ filename: a.filename, href: `/sandbox/emails/${email.id}/attachments/${index}` })),
       },
     });
+  });
+
+  // An attachment, as the email carries it (drawn now, from the facts the email holds).
+  router.get('/sandbox/emails/:id/attachments/:index', async (req, res) => {
+    const email = UUID.test(req.params.id) ? await findEmail(deps.db, req.params.id) : undefined;
+    const attachment = /^\d{1,2}$/.test(req.params.index) ? email?.attachments[Number(req.params.index)] : undefined;
+    if (!attachment) {
+      res.status(404).type('text').send('No such attachment.');
+      return;
+    }
+    const { filename, contentType, content } = await attachmentContent(attachmentKinds, attachment);
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Content-Disposition', `inline; filename="${filename.replace(/[^\w.-]/g, '_')}"`);
+    res.type(contentType).send(content);
   });
 
   // The HTML part as its own document, shown in a sandboxed frame (no scripts, no forms).

@@ -1,6 +1,7 @@
 /**
  * The outbox: every email is rendered and stored in the same transaction as the
- * change that causes it, together with a graphile-worker job that sends it.
+ * change that causes it, together with a graphile-worker job that sends it (and
+ * draws its attachments first: attachments.ts).
  * A crash between commit and send loses nothing (the job is still there); a run
  * for an email already sent does nothing; every attempt carries the same
  * Message-ID.
@@ -16,7 +17,8 @@ import type { Executor } from '../db/database.js';
 import type { Email, EmailAttachment } from '../db/schema.js';
 import { addJobCall } from '../lib/jobs.js';
 import type { Logger } from '../lib/logger.js';
-import { findEmailIdByDedupeKey, insertEmail, listEmailsForPerson, lockEmail, markEmailSent, recordEmailFailure, redactEmailsForPerson } from './outbox.repository.js';
+import { attachmentContents, type AttachmentContent, type AttachmentKinds } from './attachments.js';
+import { findEmail, findEmailIdByDedupeKey, insertEmail, listEmailsForPerson, lockEmail, markEmailSent, recordEmailFailure, redactEmailsForPerson } from './outbox.repository.js';
 import { renderEmail } from './render.js';
 import type { MailTransport } from './transport.js';
 
@@ -30,6 +32,7 @@ export interface QueueEmailInput {
   template: string;
   vars?: Record<string, unknown>;
   personId?: string | null;
+  /** Stored bytes, or (for anything slow to make, such as a PDF) a description drawn when sending: attachments.ts. */
   attachments?: EmailAttachment[];
   /**
    * At most one email per key, ever (e.g. `donation-receipt:pi_123`): queueing again
@@ -75,33 +78,53 @@ function messageIdDomain(publicUrl: string): string {
 
 export type SendOutcome = 'sent' | 'already_sent' | 'missing' | 'erased';
 
+/** How an instance sends: where the mail goes, and the attachment kinds it can draw. */
+export interface EmailSender {
+  transport: MailTransport;
+  attachmentKinds: AttachmentKinds;
+}
+
 /**
- * The send job. Holds the email's row lock while sending, so two runs for the
- * same email (a duplicate job, two workers) send it once. A failure is recorded
- * and rethrown: graphile-worker retries with exponential backoff.
+ * The send job. Draws the email's attachments first, outside any transaction, then
+ * holds the email's row lock while sending, so two runs for the same email (a
+ * duplicate job, two workers) send it once. A failure is recorded and rethrown:
+ * graphile-worker retries with exponential backoff.
  */
 export async function sendQueuedEmail(
   deps: Pick<AppDeps, 'db' | 'clock' | 'metrics'> & { logger: Logger },
-  transport: MailTransport,
+  sender: EmailSender,
   emailId: string,
 ): Promise<SendOutcome> {
   let failure: unknown;
   let template = 'unknown';
-  const outcome = await deps.db.transaction().execute(async (trx): Promise<SendOutcome | 'failed'> => {
-    const email = await lockEmail(trx, emailId);
-    if (!email) return 'missing';
-    if (email.sent_at) return 'already_sent';
-    if (isErased(email)) return 'erased';
-    template = email.template;
+  const send = async (): Promise<SendOutcome | 'failed'> => {
+    // Nothing of a queued email changes but its sending and its erasure (both checked again under the lock).
+    const queued = await findEmail(deps.db, emailId);
+    const notNow = whyNotSend(queued);
+    if (notNow || !queued) return notNow ?? 'missing';
+    template = queued.template;
+    let attachments: AttachmentContent[];
     try {
-      const response = await transport.send(email);
-      await markEmailSent(trx, email.id, deps.clock.now(), response);
-      return 'sent';
+      attachments = await attachmentContents(sender.attachmentKinds, queued.attachments);
     } catch (err) {
       failure = err;
       return 'failed';
     }
-  });
+    return deps.db.transaction().execute(async (trx): Promise<SendOutcome | 'failed'> => {
+      const email = await lockEmail(trx, emailId);
+      const notAnyMore = whyNotSend(email);
+      if (notAnyMore || !email) return notAnyMore ?? 'missing';
+      try {
+        const response = await sender.transport.send(email, attachments);
+        await markEmailSent(trx, email.id, deps.clock.now(), response);
+        return 'sent';
+      } catch (err) {
+        failure = err;
+        return 'failed';
+      }
+    });
+  };
+  const outcome = await send();
   if (outcome === 'failed' || outcome === 'sent') deps.metrics?.emails.inc({ template, outcome });
   if (outcome === 'failed') {
     await recordEmailFailure(deps.db, emailId, deps.clock.now(), failure instanceof Error ? failure.message : String(failure));
@@ -111,6 +134,13 @@ export async function sendQueuedEmail(
   if (outcome === 'sent') deps.logger.info({ emailId }, 'email sent');
   else deps.logger.info({ emailId, outcome }, 'email not sent');
   return outcome;
+}
+
+function whyNotSend(email: Email | undefined): Exclude<SendOutcome, 'sent'> | undefined {
+  if (!email) return 'missing';
+  if (email.sent_at) return 'already_sent';
+  if (isErased(email)) return 'erased';
+  return undefined;
 }
 
 function isErased(email: Email): boolean {

@@ -8,13 +8,17 @@ import nodemailer from 'nodemailer';
 import type { Config } from '../config.js';
 import type { Email } from '../db/schema.js';
 import type { Logger } from '../lib/logger.js';
+import type { AttachmentContent } from './attachments.js';
 
 export interface MailTransport {
-  /** Hands the message over; resolves with what the other side said (or the file written). */
-  send(email: Email): Promise<string>;
+  /**
+   * Hands the message over with its attachments' bytes (drawn by the outbox, not read from
+   * `email.attachments`); resolves with what the other side said (or the file written).
+   */
+  send(email: Email, attachments: readonly AttachmentContent[]): Promise<string>;
 }
 
-function toNodemailerMessage(email: Email, replyTo: string) {
+function toNodemailerMessage(email: Email, attachments: readonly AttachmentContent[], replyTo: string) {
   return {
     from: email.from_address,
     replyTo,
@@ -25,11 +29,7 @@ function toNodemailerMessage(email: Email, replyTo: string) {
     // Deterministic: a retry of the same email carries the same Message-ID, so receivers can tell.
     messageId: email.message_id,
     date: email.created_at,
-    attachments: email.attachments.map((a) => ({
-      filename: a.filename,
-      contentType: a.contentType,
-      content: Buffer.from(a.contentBase64, 'base64'),
-    })),
+    attachments: attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })),
   };
 }
 
@@ -47,8 +47,8 @@ function smtpTransport(url: string, replyTo: string): MailTransport {
     socketTimeout: 60_000,
   } as nodemailer.TransportOptions);
   return {
-    async send(email) {
-      const info = (await transporter.sendMail(toNodemailerMessage(email, replyTo))) as { response?: string; messageId?: string };
+    async send(email, attachments) {
+      const info = (await transporter.sendMail(toNodemailerMessage(email, attachments, replyTo))) as { response?: string; messageId?: string };
       return `smtp: ${info.response ?? 'accepted'}`;
     },
   };
@@ -57,8 +57,8 @@ function smtpTransport(url: string, replyTo: string): MailTransport {
 function fileTransport(outboxDir: string, replyTo: string, logger: Logger): MailTransport {
   const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   return {
-    async send(email) {
-      const info = (await composer.sendMail(toNodemailerMessage(email, replyTo))) as { message: Buffer };
+    async send(email, attachments) {
+      const info = (await composer.sendMail(toNodemailerMessage(email, attachments, replyTo))) as { message: Buffer };
       await fs.mkdir(outboxDir, { recursive: true });
       const stamp = email.created_at.toISOString().replace(/[:.]/g, '-');
       // Named by the email's id: a retry overwrites the same file instead of adding a second.

@@ -1,7 +1,9 @@
 /**
  * The emails of an allotment: a new member's welcome with their share
  * certificate, or a note that shares were added to a holding. Queued in the
- * allotment's transaction (the outbox sends them after commit).
+ * allotment's transaction (the outbox sends them after commit). The certificate
+ * is queued as its facts as at this allotment, and drawn by the send job: no PDF
+ * is rendered while the allotment holds the register's locks.
  */
 import type { AppDeps } from '../deps.js';
 import type { Executor } from '../db/database.js';
@@ -9,7 +11,7 @@ import type { Member, ShareApplication } from '../db/schema.js';
 import { queueEmail } from '../email/outbox.service.js';
 import { readableMoney } from './applications.service.js';
 import { longDate } from './certificate.js';
-import { certificateFor } from './member-certificates.js';
+import { certificateAttachment } from './member-certificates.js';
 import { localDate } from './share-rules.js';
 import { humanReference } from '../lib/references.js';
 
@@ -37,12 +39,11 @@ export async function tellMemberOfAllotment(
     await queueEmail(deps, trx, { to: application.email, template: 'shares/added', vars, personId: application.person_id });
     return;
   }
-  const pdf = await certificateFor(deps, member);
   await queueEmail(deps, trx, {
     to: application.email,
     template: 'shares/welcome',
     vars,
     personId: application.person_id,
-    attachments: [{ filename: `share-certificate-${member.number}.pdf`, contentType: 'application/pdf', contentBase64: pdf.toString('base64') }],
+    attachments: [certificateAttachment(deps, member)],
   });
 }

@@ -1,6 +1,9 @@
 /**
  * The share certificate: one A4 page drawn with pdfkit, stating who holds how
- * many shares in which society, as at a date. Built in memory (a few kilobytes).
+ * many shares in which society, as at a date. Built in memory (a few kilobytes),
+ * never inside a transaction. The same content always gives the same bytes (the
+ * PDF's dates and file id come from `createdAt`), so a retried email attaches the
+ * very certificate the first attempt drew.
  */
 import { createRequire } from 'node:module';
 import { DateTime } from 'luxon';
@@ -15,8 +18,8 @@ export interface CertificateContent {
   currency: string;
   /** The day the certificate speaks for (YYYY-MM-DD, the society's calendar). */
   issuedOn: string;
-  /** When it was drawn, for the PDF's metadata. */
-  createdAt: Date;
+  /** When its facts were taken (an ISO instant), for the PDF's metadata. */
+  createdAt: string;
 }
 
 /**
@@ -45,7 +48,7 @@ export async function renderCertificate(content: CertificateContent): Promise<Bu
       Title: `Share certificate: member ${content.member.number}`,
       Author: content.society.name,
       Subject: `${content.sharesHeld} shares held by ${content.member.name}`,
-      CreationDate: content.createdAt,
+      CreationDate: new Date(content.createdAt),
     },
   });
   const chunks: Buffer[] = [];

@@ -89,7 +89,7 @@ describe('the email outbox', () => {
 
       // A retry of a job whose send already happened (say the worker died before acknowledging it).
       const transport = createMailTransport(app.config, app.deps.logger);
-      expect(await sendQueuedEmail(app.deps, transport, emailId)).toBe('already_sent');
+      expect(await sendQueuedEmail(app.deps, { transport, attachmentKinds: new Map() }, emailId)).toBe('already_sent');
       expect(smtp.received.filter((m) => m.to === to)).toHaveLength(1);
     });
 
