@@ -1,6 +1,9 @@
 /**
- * buildApp(deps) -> the Express application. No globals: everything the routes
- * need arrives in `deps`, so tests build as many independent apps as they like.
+ * buildApp(deps, parts) -> the Express application. No globals: everything the
+ * routes need arrives in `deps` and, for what several components are wired with
+ * (registries), in `parts`, built by the composition root (composition.ts's
+ * buildInstance), which is the only caller: the worker and the routes of an
+ * instance share them, and tests build as many independent instances as they like.
  */
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type Router } from 'express';
@@ -11,6 +14,7 @@ import { donationsOpenApi, donationsRouter } from './donations/donations.routes.
 import { fundAdminOpenApi, fundAdminRouter } from './fighting-fund/fund-admin.routes.js';
 import { fundFiguresRouter, fundOpenApi, fundRouter } from './fighting-fund/fund.routes.js';
 import { assetsOpenApi, assetsRouter } from './lib/assets.routes.js';
+import type { AttachmentKinds } from './email/attachments.js';
 import { outboxPagesRouter } from './email/outbox-pages.routes.js';
 import { errorHandler, notFoundHandler } from './lib/http.js';
 import { rejectUnreadablePathAndQuery, rejectUnstorableBody } from './lib/input-guard.js';
@@ -21,15 +25,16 @@ import { buildOpenApiDocument, errorResponses, type ZodOpenApiPathsObject } from
 import { peopleAdminOpenApi, peopleAdminRouter } from './admin/people-admin.routes.js';
 import { fundDeskOpenApi, fundDeskRouter } from './admin/fund-desk.routes.js';
 import { reconciliationOpenApi, reconciliationRouter } from './admin/reconciliation.routes.js';
-import { createEventReplayer } from './payments/replay-stripe-events.js';
+import type { EventReplayer } from './payments/replay-stripe-events.js';
 import { acknowledgementsPageOpenApi, acknowledgementsPageRouter } from './fighting-fund/acknowledgements-page.js';
 import { membersDeskOpenApi, membersDeskRouter } from './admin/members-desk.routes.js';
 import { accountOpenApi, accountRouter } from './members/account.routes.js';
+import type { AccountContributor } from './members/account.service.js';
 import { authOpenApi, authRouter } from './members/auth.routes.js';
 import { csrfProtection } from './members/csrf.js';
-import { buildAccountContributors, buildAttachmentKinds, buildCheckoutReturns, buildEventAppliers, buildPaymentHandlers } from './composition.js';
 import type { AppDeps } from './deps.js';
 import { redactSecretsInUrl } from './members/session.service.js';
+import type { CheckoutReturns } from './payments/checkout-returns.js';
 import { checkoutPagesOpenApi, checkoutPagesRouter } from './payments/checkout.routes.js';
 import { stripeApiVersionReport } from './payments/stripe-event-checks.js';
 import { webhookOpenApi, webhookRouter } from './payments/webhooks.routes.js';
@@ -43,7 +48,19 @@ const healthOpenApi: ZodOpenApiPathsObject = {
   },
 };
 
-export function buildApp(deps: AppDeps): Express {
+/** What the routes are wired with beyond AppDeps: one instance's registries, shared with its job worker. */
+export interface AppParts {
+  /** What other components add to a person's account (GET /api/me, the export, erasure, /account). */
+  accountContributors: readonly AccountContributor[];
+  /** What the page Stripe Checkout returns to says, by purpose. */
+  checkoutReturns: CheckoutReturns;
+  /** Reconciliation's repair: records and applies missed events with the worker's appliers and handlers. */
+  eventReplayer: EventReplayer;
+  /** What /sandbox/emails can draw, as the send job draws it. */
+  attachmentKinds: AttachmentKinds;
+}
+
+export function buildApp(deps: AppDeps, parts: AppParts): Express {
   const { config, db, logger } = deps;
   const app = express();
   app.disable('x-powered-by');
@@ -129,7 +146,7 @@ export function buildApp(deps: AppDeps): Express {
   openApiPaths.push(metricsOpenApi);
   // The sandbox parses its own (form-encoded, Stripe-style) bodies.
   // The outbox, readable in the browser while emails are not sent (development only).
-  if (!config.mail.smtpUrl && config.env !== 'production') app.use(outboxPagesRouter(deps, buildAttachmentKinds()));
+  if (!config.mail.smtpUrl && config.env !== 'production') app.use(outboxPagesRouter(deps, parts.attachmentKinds));
   if (deps.sandbox && config.stripe.sandbox) app.use('/sandbox', deps.sandbox.router);
 
   app.use(express.json({ limit: '100kb' }));
@@ -141,17 +158,17 @@ export function buildApp(deps: AppDeps): Express {
   // Each component's router with the description of its routes, so neither is added without the other.
   const components: [Router, ZodOpenApiPathsObject][] = [
     [authRouter(deps), authOpenApi],
-    [accountRouter(deps, buildAccountContributors(deps)), accountOpenApi],
+    [accountRouter(deps, parts.accountContributors), accountOpenApi],
     [peopleAdminRouter(deps), peopleAdminOpenApi],
     [fundRouter(deps), fundOpenApi],
     [fundAdminRouter(deps), fundAdminOpenApi],
     [fundDeskRouter(deps), fundDeskOpenApi],
     // Repair replays missed events through the webhook's own inbox.
-    [reconciliationRouter(deps, createEventReplayer(deps, { appliers: buildEventAppliers(), handlers: buildPaymentHandlers(deps) })), reconciliationOpenApi],
+    [reconciliationRouter(deps, parts.eventReplayer), reconciliationOpenApi],
     [acknowledgementsPageRouter(deps), acknowledgementsPageOpenApi],
     [membersDeskRouter(deps), membersDeskOpenApi],
     [donationsRouter(deps), donationsOpenApi],
-    [checkoutPagesRouter(deps, buildCheckoutReturns(deps)), checkoutPagesOpenApi],
+    [checkoutPagesRouter(deps, parts.checkoutReturns), checkoutPagesOpenApi],
     [sharesRouter(deps), sharesOpenApi],
     [supportersRouter(deps), supportersOpenApi],
     [assetsRouter(), assetsOpenApi],

@@ -1,17 +1,23 @@
 /**
- * The composition root: one place builds what an instance runs, for service.ts,
- * the test harness (tests/support) and the benchmarks alike, so the tests run
- * what production runs:
+ * The composition root: the one place that builds what an instance runs, for
+ * service.ts, the test harness (tests/support) and the benchmarks alike, so the
+ * tests run what production runs. buildInstance(input) gives:
  *
- * - the dependencies (buildDeps: AppDeps with the Stripe client and metrics),
- * - the registries: which component acts on a confirmed payment and on each Stripe
- *   event, and which components add to a person's account (app.ts asks here),
- * - the job worker with the task list (startInstanceWorker).
+ * - the dependencies (AppDeps with the Stripe client and metrics: buildDeps),
+ * - the registries, built once per instance and shared by its HTTP routes and its
+ *   job worker: who acts on a confirmed payment (the webhook job and
+ *   reconciliation's repair use the same handlers), what each Stripe event does,
+ *   what the thank-you page says by purpose, which components add to a person's
+ *   account, which email attachments the send job (and /sandbox/emails) can draw,
+ * - the Express app (buildApp(deps, parts): app.ts never imports this module),
+ * - the job worker with the task list (startWorker).
  *
- * It never imports app.ts: buildApp(deps) is called by whoever serves HTTP.
+ * No other module imports app.ts; service.ts serves the instance's app.
  */
+import type { Express } from 'express';
 import type { WorkerEvents } from 'graphile-worker';
 import type pg from 'pg';
+import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { AppDeps } from './deps.js';
@@ -19,6 +25,7 @@ import type { Clock } from './lib/clock.js';
 import { startJobWorker, type JobWorker, type LivenessOptions } from './lib/job-worker.js';
 import type { Logger } from './lib/logger.js';
 import { createMetrics, jobMetricsEvents, type Metrics } from './lib/metrics.js';
+import { createEventReplayer } from './payments/replay-stripe-events.js';
 import type { StripeSandbox } from './payments/sandbox/sandbox.js';
 import { createStripeClient } from './payments/stripe-client.js';
 import { paymentTasks } from './payments/payments.tasks.js';
@@ -39,8 +46,9 @@ import { registerSupporterAppliers, supporterPaymentHandler } from './supporters
 import { supportersAccountContributor } from './supporters/supporters-account.js';
 
 /**
- * Who acts on a confirmed payment, by checkout purpose. The job applying
- * Stripe events (first try and retries alike) uses this one registry.
+ * Who acts on a confirmed payment, by checkout purpose. Built once per instance
+ * (buildRegistries): the job applying Stripe events (first try and retries alike)
+ * and reconciliation's repair share it.
  */
 export function buildPaymentHandlers(deps: AppDeps): PaymentHandlers {
   const paymentHandlers: PaymentHandlers = {
@@ -52,7 +60,7 @@ export function buildPaymentHandlers(deps: AppDeps): PaymentHandlers {
 }
 
 /** Who describes a paid (or paying) record on the page Stripe Checkout returns to, by purpose. */
-export function buildCheckoutReturns(deps: AppDeps): CheckoutReturns {
+function buildCheckoutReturns(deps: AppDeps): CheckoutReturns {
   return { donation: donationReturn(deps), share_application: shareApplicationReturn(deps) };
 }
 
@@ -73,13 +81,13 @@ export function buildEventAppliers(): EventAppliers {
  * (member, shares, supporter), their records in the data export, their sections
  * of the /account page. See AccountContributor in members/account.service.ts.
  */
-export function buildAccountContributors(deps: AppDeps): AccountContributor[] {
+function buildAccountContributors(deps: AppDeps): AccountContributor[] {
   const accountContributors: AccountContributor[] = [sharesAccountContributor(deps), supportersAccountContributor(deps)];
   return accountContributors;
 }
 
 /** What the email send job can draw, by kind (see email/attachments.ts): the share certificate. */
-export function buildAttachmentKinds(): AttachmentKinds {
+function buildAttachmentKinds(): AttachmentKinds {
   return attachmentKinds([shareCertificate]);
 }
 
@@ -97,7 +105,7 @@ export interface DepsInput {
 }
 
 /** AppDeps as every instance has them: the service, each test app, each benchmark app. */
-export function buildDeps(input: DepsInput): AppDeps {
+function buildDeps(input: DepsInput): AppDeps {
   const { config } = input;
   return {
     config,
@@ -124,9 +132,50 @@ export interface InstanceWorkerOptions {
   events?: WorkerEvents;
 }
 
-/** The job worker of one instance, with the task list built from this root's registries. */
-export function startInstanceWorker(deps: AppDeps, options: InstanceWorkerOptions): Promise<JobWorker> {
-  const registries = { appliers: buildEventAppliers(), handlers: buildPaymentHandlers(deps), attachmentKinds: buildAttachmentKinds() };
+/** What one instance's components are wired with, built once (see the header). */
+export interface Registries {
+  appliers: EventAppliers;
+  handlers: PaymentHandlers;
+  checkoutReturns: CheckoutReturns;
+  accountContributors: readonly AccountContributor[];
+  attachmentKinds: AttachmentKinds;
+}
+
+export function buildRegistries(deps: AppDeps): Registries {
+  return {
+    appliers: buildEventAppliers(),
+    handlers: buildPaymentHandlers(deps),
+    checkoutReturns: buildCheckoutReturns(deps),
+    accountContributors: buildAccountContributors(deps),
+    attachmentKinds: buildAttachmentKinds(),
+  };
+}
+
+/** One instance of the service: its dependencies, its registries, its HTTP app and its job worker. */
+export interface Instance {
+  deps: AppDeps;
+  registries: Registries;
+  /** The Express app (a request listener: `server.on('request', app)` or `app.listen(...)`). */
+  app: Express;
+  /** Starts this instance's job worker, with the same registries as the app. */
+  startWorker(options: InstanceWorkerOptions): Promise<JobWorker>;
+}
+
+export function buildInstance(input: DepsInput): Instance {
+  const deps = buildDeps(input);
+  const registries = buildRegistries(deps);
+  const app = buildApp(deps, {
+    accountContributors: registries.accountContributors,
+    checkoutReturns: registries.checkoutReturns,
+    // Reconciliation's repair replays missed events through the webhook's own inbox, applied by the worker's appliers and handlers.
+    eventReplayer: createEventReplayer(deps, { appliers: registries.appliers, handlers: registries.handlers }),
+    attachmentKinds: registries.attachmentKinds,
+  });
+  return { deps, registries, app, startWorker: (options) => startInstanceWorker(deps, registries, options) };
+}
+
+/** The job worker of one instance, with the task list built from its registries. */
+function startInstanceWorker(deps: AppDeps, registries: Registries, options: InstanceWorkerOptions): Promise<JobWorker> {
   return startJobWorker({
     pool: options.pool,
     db: deps.db,

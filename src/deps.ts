@@ -24,7 +24,7 @@ export interface AppDeps {
   sandbox?: StripeSandbox;
   /**
    * This instance's Prometheus instruments (lib/metrics.ts), shared by the app and its
-   * job worker; served by GET /metrics. Without it, buildApp makes one for the app alone.
+   * job worker; served by GET /metrics. The composition root always gives one (buildApp makes one otherwise).
    */
   metrics?: Metrics;
 }

@@ -9,8 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Config } from './config.js';
-import { buildApp } from './app.js';
-import { buildDeps, startInstanceWorker } from './composition.js';
+import { buildInstance } from './composition.js';
 import { recentOutboxEmails } from './email/outbox-pages.routes.js';
 import { connectDatabase, type DatabaseHandle } from './db/database.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase, type EmbeddedOptions } from './db/embedded.js';
@@ -87,7 +86,8 @@ export async function startService(givenConfig: Config, logger: Logger, options:
     });
     stripeApiBase = `${local}/sandbox/stripe`;
   }
-  const deps = buildDeps({
+  // Deps, registries, app and worker, built by the composition root as the tests build them.
+  const instance = buildInstance({
     config,
     db: database.db,
     clock,
@@ -97,13 +97,12 @@ export async function startService(givenConfig: Config, logger: Logger, options:
     metrics: createMetrics({ processMetrics: true }),
     ...(sandbox ? { sandbox } : {}),
   });
-  const app = buildApp(deps);
   // Attached in the same tick as 'listening' resolved: no request can have arrived before.
-  server.on('request', app);
+  server.on('request', instance.app);
 
   // Applies webhook events (and what was recorded but not applied before a restart), sends
   // email, runs the schedule. New jobs wake it at once (LISTEN/NOTIFY); the poll is a fallback.
-  const worker = await startInstanceWorker(deps, {
+  const worker = await instance.startWorker({
     pool: database.pool,
     crontab,
     concurrency: JOB_CONCURRENCY,

@@ -5,7 +5,6 @@
  */
 import type { Express } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 interface Layer {
@@ -48,7 +47,7 @@ describe('the OpenAPI description', () => {
       Object.entries(document.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`)),
     );
     // The development-only sandbox, the document itself and static scripts are not the API.
-    const served = servedRoutes(buildApp(app.deps)).filter(
+    const served = servedRoutes(app.instance.app).filter(
       (r) => !r.includes(' /sandbox') && r !== 'GET /api/openapi.json' && !r.endsWith('.js'),
     );
     expect(served.length).toBeGreaterThan(40);

@@ -3,8 +3,8 @@
  * the data export and erasure.
  *
  * Composition point: the member, shares and supporter parts belong to other
- * components. Each supplies an AccountContributor (registered in app.ts, in
- * `accountContributors`), which fills its part of GET /api/me, adds its records
+ * components. Each supplies an AccountContributor (registered by the composition
+ * root, composition.ts's `buildAccountContributors`), which fills its part of GET /api/me, adds its records
  * to the export and its sections to the /account page. Until one does, the
  * parts are empty: member null, shares { held: 0, paid: 0, transactions: [] },
  * supporter null. Contributors also follow the person's own changes (details,

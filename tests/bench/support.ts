@@ -10,8 +10,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildApp } from '../../src/app.js';
-import { buildDeps, startInstanceWorker } from '../../src/composition.js';
+import { buildInstance } from '../../src/composition.js';
 import type { AppDeps } from '../../src/deps.js';
 import { loadConfig } from '../../src/config.js';
 import { adminQuery, withDatabase } from '../../src/db/admin.js';
@@ -87,10 +86,11 @@ export async function startBenchApp(database: ScratchDatabase, env: Record<strin
   });
   const { pino } = await import('pino');
   const logger = createLogger('info', pino.destination({ dest: '/dev/null', sync: false }));
-  const deps = buildDeps({ config, db: database.handle.db, clock: systemClock, logger, stripeWebhookSecret: BENCH_WEBHOOK_SECRET });
+  const instance = buildInstance({ config, db: database.handle.db, clock: systemClock, logger, stripeWebhookSecret: BENCH_WEBHOOK_SECRET });
+  const { deps } = instance;
   // As service.ts runs it: the job worker applies recorded events as their jobs are added.
-  const worker = await startInstanceWorker(deps, { pool: database.handle.pool, concurrency: JOB_CONCURRENCY, pollInterval: 1000 });
-  const server = buildApp(deps).listen(0, '127.0.0.1');
+  const worker = await instance.startWorker({ pool: database.handle.pool, concurrency: JOB_CONCURRENCY, pollInterval: 1000 });
+  const server = instance.app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

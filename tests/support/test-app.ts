@@ -13,8 +13,7 @@ import { Writable } from 'node:stream';
 import type { Runner } from 'graphile-worker';
 import Stripe from 'stripe';
 import { inject } from 'vitest';
-import { buildApp } from '../../src/app.js';
-import { buildDeps, startInstanceWorker } from '../../src/composition.js';
+import { buildInstance, type Instance } from '../../src/composition.js';
 import type { AppDeps } from '../../src/deps.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { connectDatabase, type DatabaseHandle } from '../../src/db/database.js';
@@ -54,6 +53,8 @@ export interface TestApp {
   /** The app's own fake Stripe: recorded requests, failures on demand, pay/refund/dispute helpers. */
   stripe: FakeStripe;
   config: Config;
+  /** What the composition root built for this app (deps, registries, the Express app), as service.ts builds it. */
+  instance: Instance;
   deps: AppDeps;
   db: DatabaseHandle['db'];
   database: DatabaseHandle;
@@ -149,10 +150,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     }),
   );
   const handle = connectDatabase(database.url, { max: 10 });
-  // Built by the composition root, as service.ts builds them.
-  const deps = buildDeps({ config, db: handle.db, clock, logger, stripeWebhookSecret: TEST_WEBHOOK_SECRET });
-  const app = buildApp(deps);
-  const server = app.listen(0, '127.0.0.1');
+  // Built by the composition root, as service.ts builds it.
+  const instance = buildInstance({ config, db: handle.db, clock, logger, stripeWebhookSecret: TEST_WEBHOOK_SECRET });
+  const { deps } = instance;
+  const server = instance.app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // The fake Stripe's deliveries resolve once the app has applied them, so tests assert right after.
@@ -160,7 +161,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
 
   const workers: JobWorker[] = [];
   const startJobs = async (tasks: 'all' | 'payments') => {
-    const worker = await startInstanceWorker(deps, {
+    const worker = await instance.startWorker({
       pool: handle.pool,
       tasks,
       concurrency: 2,
@@ -191,6 +192,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     url,
     stripe: fakeStripe,
     config,
+    instance,
     deps,
     db: handle.db,
     database: handle,

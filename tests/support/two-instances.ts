@@ -15,8 +15,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { Runner, WorkerEvents } from 'graphile-worker';
-import { buildApp } from '../../src/app.js';
-import { buildDeps, startInstanceWorker } from '../../src/composition.js';
+import { buildInstance, type Instance as ComposedInstance } from '../../src/composition.js';
 import { connectDatabase } from '../../src/db/database.js';
 import type { AppDeps } from '../../src/deps.js';
 import { type JobWorker } from '../../src/lib/job-worker.js';
@@ -105,7 +104,7 @@ function asInstance(app: TestApp, runners: JobWorker[]): Instance {
     drainStripeEvents: app.drainStripeEvents,
     async startWorker(opts = {}) {
       if (opts.crontab === undefined && !opts.events) return app.startWorker();
-      const worker = await runTestWorker(app.database.pool, app.deps, opts);
+      const worker = await runTestWorker(app.database.pool, app.instance, opts);
       runners.push(worker);
       return worker.runner;
     },
@@ -120,8 +119,8 @@ function postSigned(baseUrl: string, event: object): Promise<TestResponse> {
   });
 }
 
-function runTestWorker(pool: import('pg').Pool, deps: AppDeps, opts: WorkerOptions = {}): Promise<JobWorker> {
-  return startInstanceWorker(deps, {
+function runTestWorker(pool: import('pg').Pool, instance: ComposedInstance, opts: WorkerOptions = {}): Promise<JobWorker> {
+  return instance.startWorker({
     pool,
     ...(opts.crontab === undefined ? {} : { crontab: opts.crontab }),
     concurrency: 2,
@@ -144,20 +143,21 @@ async function startSecondInstance(first: TestApp, options: TestAppOptions): Pro
   );
   const handle = connectDatabase(first.databaseUrl, { max: 10 });
   const { config } = first;
-  const deps = buildDeps({ config, db: handle.db, clock: first.clock, logger, stripeWebhookSecret: first.deps.stripeWebhookSecret });
-  const server = buildApp(deps).listen(0, '127.0.0.1');
+  const composed = buildInstance({ config, db: handle.db, clock: first.clock, logger, stripeWebhookSecret: first.deps.stripeWebhookSecret });
+  const { deps } = composed;
+  const server = composed.app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const runners: JobWorker[] = [];
   const startWorker = async (opts: WorkerOptions = {}) => {
-    const worker = await runTestWorker(handle.pool, deps, opts);
+    const worker = await runTestWorker(handle.pool, composed, opts);
     runners.push(worker);
     return worker.runner;
   };
   if (options.worker) await startWorker();
   // As in production, this instance applies webhook events whether or not it runs the other jobs.
-  const eventsWorker: JobWorker = await startInstanceWorker(deps, {
+  const eventsWorker: JobWorker = await composed.startWorker({
     pool: handle.pool,
     tasks: 'payments',
     concurrency: 2,
