@@ -21,7 +21,15 @@ import { queueEmail } from '../email/outbox.service.js';
 import { localDayEnd, localDayStart } from '../fighting-fund/fund-desk.service.js';
 import { AppError } from '../lib/errors.js';
 import { formatMoney } from '../lib/money.js';
-import { listStripeActivity, replayEvent, retrieveCharge, retrieveCheckoutSession, type StripeActivity } from '../payments/stripe-activity.js';
+import {
+  listStripeActivity,
+  replayChargeRefunded,
+  replayCheckoutCompleted,
+  replayDispute,
+  retrieveCharge,
+  retrieveCheckoutSession,
+  type StripeActivity,
+} from '../payments/stripe-activity.js';
 import { recordAudit, systemActor, type Actor } from './audit.service.js';
 import type { EventReplayer } from '../payments/replay-stripe-events.js';
 import * as repo from './reconciliation.repository.js';
@@ -256,18 +264,18 @@ async function replayEventsFor(deps: ReconcileDeps, d: Difference): Promise<{ ev
       if (!ours?.stripe_session_id) return [];
       const session = await retrieveCheckoutSession(deps, ours.stripe_session_id);
       if (session.payment_status !== 'paid' && session.payment_status !== 'no_payment_required') return [];
-      return [{ event: replayEvent('checkout.session.completed', session, `session_${session.id}`, charges.data[0]?.created ?? session.created), key: d.key }];
+      return [{ event: replayCheckoutCompleted(session, `session_${session.id}`, charges.data[0]?.created ?? session.created), key: d.key }];
     }
     case 'refund': {
       const refund = await deps.stripe.refunds.retrieve(d.stripeId);
       const charge = await retrieveCharge(deps, idOf(refund.charge)!);
-      return [{ event: replayEvent('charge.refunded', charge, `refund_${refund.id}`, refund.created), key: d.key }];
+      return [{ event: replayChargeRefunded(charge, `refund_${refund.id}`, refund.created), key: d.key }];
     }
     case 'dispute':
     case 'dispute_won': {
       const dispute = await deps.stripe.disputes.retrieve(d.stripeId);
-      const events = [{ event: replayEvent('charge.dispute.created', dispute, `dispute_${dispute.id}`), key: d.key }];
-      if (dispute.status === 'won' || dispute.status === 'lost') events.push({ event: replayEvent('charge.dispute.closed', dispute, `dispute_closed_${dispute.id}`), key: d.key });
+      const events: { event: Stripe.Event; key: string }[] = [{ event: replayDispute('charge.dispute.created', dispute, `dispute_${dispute.id}`), key: d.key }];
+      if (dispute.status === 'won' || dispute.status === 'lost') events.push({ event: replayDispute('charge.dispute.closed', dispute, `dispute_closed_${dispute.id}`), key: d.key });
       return events;
     }
   }

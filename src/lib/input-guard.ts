@@ -75,14 +75,22 @@ export const rejectUnstorableBody: RequestHandler = (req, _res, next) => {
 
 const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, 'g');
 
-/** A copy of a JSON value whose strings (keys included) have each NUL and lone surrogate replaced by U+FFFD. */
-export function replaceUnstorableText(value: unknown): unknown {
+/**
+ * A copy of a JSON value whose strings (keys included) have each NUL and lone surrogate
+ * replaced by U+FFFD: the same shape, so the same type (a key holding such a character is
+ * not one any type names).
+ */
+export function replaceUnstorableText<T>(value: T): T {
+  return replaced(value) as T;
+}
+
+function replaced(value: unknown): unknown {
   if (typeof value === 'string') return value.replace(UNSTORABLE_ALL, '\ufffd');
-  if (Array.isArray(value)) return value.map(replaceUnstorableText);
+  if (Array.isArray(value)) return value.map(replaced);
   if (value && typeof value === 'object') {
     const copy: Record<string, unknown> = {};
     for (const [key, inner] of Object.entries(value)) {
-      Object.defineProperty(copy, key.replace(UNSTORABLE_ALL, '\ufffd'), { value: replaceUnstorableText(inner), enumerable: true, configurable: true, writable: true });
+      Object.defineProperty(copy, key.replace(UNSTORABLE_ALL, '\ufffd'), { value: replaced(inner), enumerable: true, configurable: true, writable: true });
     }
     return copy;
   }

@@ -40,25 +40,35 @@ export function retrieveCharge(deps: Pick<AppDeps, 'stripe'>, chargeId: string):
 }
 
 /**
- * The event Stripe would have sent about `object`, for replaying through the
- * webhook's own path. Its id is derived from `key` (the object and what happened), so pressing
- * repair again records nothing new (the inbox keeps one event per id).
+ * The events Stripe would have sent, for replaying through the webhook's own path
+ * (reconciliation's repair). Each id is derived from `key` (the object and what
+ * happened), so pressing repair again records nothing new (the inbox keeps one
+ * event per id). Typed per event, so the object each carries is the one Stripe sends.
  */
-export function replayEvent(
-  type: Stripe.Event['type'],
-  object: { id: string; created: number; livemode?: boolean },
-  key: string,
-  createdAt: number = object.created,
-): Stripe.Event {
+function replayEnvelope(key: string, createdAt: number, livemode: boolean): Omit<Stripe.EventBase, 'type' | 'data'> {
   return {
     id: `evt_replay_${key}`,
     object: 'event',
     api_version: STRIPE_API_VERSION,
     created: createdAt,
-    livemode: object.livemode ?? false,
+    livemode,
     pending_webhooks: 0,
     request: { id: null, idempotency_key: null },
-    type,
-    data: { object },
-  } as unknown as Stripe.Event;
+  };
+}
+
+export function replayCheckoutCompleted(session: Stripe.Checkout.Session, key: string, createdAt: number = session.created): Stripe.CheckoutSessionCompletedEvent {
+  return { ...replayEnvelope(key, createdAt, session.livemode), type: 'checkout.session.completed', data: { object: session } };
+}
+
+export function replayChargeRefunded(charge: Stripe.Charge, key: string, createdAt: number): Stripe.ChargeRefundedEvent {
+  return { ...replayEnvelope(key, createdAt, charge.livemode), type: 'charge.refunded', data: { object: charge } };
+}
+
+export function replayDispute(
+  type: 'charge.dispute.created' | 'charge.dispute.closed',
+  dispute: Stripe.Dispute,
+  key: string,
+): Stripe.ChargeDisputeCreatedEvent | Stripe.ChargeDisputeClosedEvent {
+  return { ...replayEnvelope(key, dispute.created, dispute.livemode), type, data: { object: dispute } };
 }

@@ -69,7 +69,7 @@ export function stripeApiVersionReport(deps: Pick<AppDeps, 'logger'>): { pinned:
 export function storableEvent(deps: Pick<AppDeps, 'logger'>, event: Stripe.Event, rawBody: Buffer): { event: Stripe.Event; body: Buffer } {
   const unstorable = findUnstorableText(event);
   if (unstorable.length === 0) return { event, body: rawBody };
-  const cleaned = replaceUnstorableText(event) as Stripe.Event;
+  const cleaned = replaceUnstorableText(event);
   deps.logger.warn(
     { eventId: event.id, type: event.type, fields: unstorable },
     'stripe event holds characters the database cannot store (NUL, lone surrogate): stored with U+FFFD in their place',
