@@ -9,6 +9,7 @@ import type { AppDeps } from '../deps.js';
 import { AppError } from '../lib/errors.js';
 import { formErrorSummary, renderPage } from '../lib/pages.js';
 import { applyForShares, readableMoney, type ApplicationContext } from './applications.service.js';
+import { checkCap } from './share-rules.js';
 import type { SharesErrorCode } from './shares.errors.js';
 import { shareApplicationRequest, type ShareApplicationForm } from './shares.schemas.js';
 
@@ -69,7 +70,8 @@ export async function renderSharesPage(deps: AppDeps, res: Response, options: Sh
         minShares: shares.minShares,
         minimum: readableMoney(shares.minShares * shares.price, society.currency),
         maxHolding: readableMoney(shares.maxHolding, society.currency),
-        maxShares: Math.floor(shares.maxHolding / shares.price).toLocaleString('en-GB'),
+        // The cap's own arithmetic, on an empty holding: the most one newcomer may hold.
+        maxShares: checkCap({ held: 0, pending: 0, requested: 0, maxHolding: shares.maxHolding, pricePerShare: shares.price }).roomShares.toLocaleString('en-GB'),
         minAge: shares.minAge,
         noticeDays: shares.withdrawalNoticeDays,
         rulesUrl: society.rulesUrl,
