@@ -10,6 +10,11 @@ import type { Executor } from '../db/database.js';
 export const APPLY_STRIPE_EVENTS_TASK = 'apply-stripe-events';
 /** Retried with graphile-worker's exponential backoff (exp(attempt) seconds) until then: about three days. */
 export const APPLY_STRIPE_EVENTS_MAX_ATTEMPTS = 12;
+/**
+ * Money first: graphile-worker takes jobs by priority (lower first), so under a burst the
+ * events' jobs run before the emails and housekeeping they cause (all at the default 0).
+ */
+export const APPLY_STRIPE_EVENTS_PRIORITY = -10;
 
 export interface NewStripeEvent {
   id: string;
@@ -46,7 +51,8 @@ export async function recordEvents(db: Executor, events: NewStripeEvent[]): Prom
       select graphile_worker.add_job(
                identifier => ${APPLY_STRIPE_EVENTS_TASK}::text,
                payload => json_agg(id order by created, id),
-               max_attempts => ${APPLY_STRIPE_EVENTS_MAX_ATTEMPTS}::int) as added
+               max_attempts => ${APPLY_STRIPE_EVENTS_MAX_ATTEMPTS}::int,
+               priority => ${APPLY_STRIPE_EVENTS_PRIORITY}::int) as added
         from stored
       having count(*) > 0
     )

@@ -34,8 +34,9 @@ export interface TestAppOptions {
   /**
    * Run the whole graphile-worker job runner beside the app (emails, schedules, ...).
    * Without it, a runner of the payments tasks only still applies webhook events, as in production.
+   * 'none': no runner at all until the test starts one (jobs wait, as while every instance is down).
    */
-  worker?: boolean;
+  worker?: boolean | 'none';
   /** The job workers' heartbeat and dead-instance take-over (short in the tests that kill an instance). */
   liveness?: LivenessOptions;
   /** The base URL of another Stripe-compatible server; by default a fake Stripe (tests/support/fake-stripe.ts) is started for the app. */
@@ -172,8 +173,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     return worker.runner;
   };
   const startWorker = () => startJobs('all');
-  if (options.worker) await startWorker();
-  else await startJobs('payments');
+  if (options.worker === true) await startWorker();
+  else if (options.worker !== 'none') await startJobs('payments');
 
   const request = (method: string, urlPath: string, opts: RequestOptions = {}) => requestTo(url, method, urlPath, opts);
 
