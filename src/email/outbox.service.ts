@@ -43,7 +43,7 @@ export interface QueueEmailInput {
 
 /** Renders and stores the email and adds its send job, all inside `trx`. */
 export async function queueEmail(deps: EmailDeps, trx: Executor, input: QueueEmailInput): Promise<{ emailId: string }> {
-  const rendered = await renderEmail(deps.config, input.template, input.vars ?? {});
+  const rendered = renderEmail(deps.config, input.template, input.vars ?? {});
   const id = randomUUID();
   // Insert first: a dedupe key seen before is the rare case, and costs the look-up only then.
   const inserted = await insertEmail(

@@ -5,7 +5,7 @@
  * name and address. Every output is HTML-escaped in the HTML part; the text part
  * and subject are rendered without escaping (they are not HTML).
  */
-import { Liquid } from 'liquidjs';
+import { Liquid, type Template } from 'liquidjs';
 import type { Config } from '../config.js';
 import { createTemplateEngine, templatesDir } from '../lib/templates.js';
 
@@ -43,26 +43,37 @@ export function commonEmailVars(config: Config) {
   };
 }
 
-/** liquidjs renders to `any`: a template always renders text. */
-async function renderText(engine: Liquid, file: string, scope: object): Promise<string> {
-  return String(await engine.renderFile(file, scope));
+/**
+ * Each template file parsed once per engine and kept: an email is rendered inside
+ * the transaction that books the money (a burst of webhooks renders thousands), so
+ * rendering is synchronous and touches no file after the first time.
+ */
+const parsed = new WeakMap<Liquid, Map<string, Template[]>>();
+
+function parsedTemplate(engine: Liquid, file: string): Template[] {
+  let files = parsed.get(engine);
+  if (!files) parsed.set(engine, (files = new Map<string, Template[]>()));
+  let templates = files.get(file);
+  if (!templates) files.set(file, (templates = engine.parseFileSync(file)));
+  return templates;
 }
 
-export async function renderEmail(config: Config, template: string, vars: Record<string, unknown>): Promise<RenderedEmail> {
+/** liquidjs renders to `any`: a template always renders text. */
+function renderText(engine: Liquid, file: string, scope: object): string {
+  return String(engine.renderSync(parsedTemplate(engine, file), scope));
+}
+
+export function renderEmail(config: Config, template: string, vars: Record<string, unknown>): RenderedEmail {
   if (!/^[a-z0-9][a-z0-9-]*(\/[a-z0-9][a-z0-9-]*)*$/.test(template)) throw new Error(`bad email template name ${template}`);
   const { html, plain } = engines();
   const scope = { ...vars, ...commonEmailVars(config) };
-  const [subject, htmlBody, textBody] = await Promise.all([
-    // Full file names: liquidjs only appends .liquid to names without an extension.
-    renderText(plain, `emails/${template}.subject.liquid`, scope),
-    renderText(html, `emails/${template}.html.liquid`, scope),
-    renderText(plain, `emails/${template}.txt.liquid`, scope),
-  ]);
+  // Full file names: liquidjs only appends .liquid to names without an extension.
+  const subject = renderText(plain, `emails/${template}.subject.liquid`, scope);
+  const htmlBody = renderText(html, `emails/${template}.html.liquid`, scope);
+  const textBody = renderText(plain, `emails/${template}.txt.liquid`, scope);
   const plainSubject = subject.replace(/\s+/g, ' ').trim();
   const cleanSubject = config.stripe.sandbox ? `[SANDBOX] ${plainSubject}` : plainSubject;
-  const [htmlDocument, textDocument] = await Promise.all([
-    renderText(html, 'emails/layout.html.liquid', { ...scope, subject: cleanSubject, content: htmlBody }),
-    renderText(plain, 'emails/layout.txt.liquid', { ...scope, subject: cleanSubject, content: textBody.trim() }),
-  ]);
+  const htmlDocument = renderText(html, 'emails/layout.html.liquid', { ...scope, subject: cleanSubject, content: htmlBody });
+  const textDocument = renderText(plain, 'emails/layout.txt.liquid', { ...scope, subject: cleanSubject, content: textBody.trim() });
   return { subject: cleanSubject, html: htmlDocument, text: `${textDocument.trim()}\n` };
 }
