@@ -20,6 +20,7 @@ import { migrateToLatest } from '../../src/db/migrator.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { freePort } from '../../src/lib/net.js';
+import { SERVICE_NODE_FLAGS } from '../../src/node-flags.js';
 import { JOB_CONCURRENCY } from '../../src/service.js';
 
 export const BENCH_WEBHOOK_SECRET = 'whsec_bench_reader_coop';
@@ -148,7 +149,9 @@ export async function startServiceProcess(databaseUrl: string): Promise<ServiceP
   };
   delete env.NODE_ENV;
   delete env.SMTP_URL;
-  const child = spawn(process.execPath, [serverScript], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  // The flags production runs it with; BENCH_SERVICE_NODE_ARGS adds more (e.g. --cpu-prof) when looking into a figure.
+  const nodeArgs = [...SERVICE_NODE_FLAGS, ...(process.env.BENCH_SERVICE_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [])];
+  const child = spawn(process.execPath, [...nodeArgs, serverScript], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {

@@ -1,6 +1,6 @@
 /**
  * The chaos run's moving parts that can be killed: service instances as real
- * child processes (`node dist/src/server.js`, as systemd runs them), and an
+ * child processes (`node dist/src/server.js` with the flags systemd gives it), and an
  * embedded PostgreSQL that can be stopped and started again on the same port.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,6 +9,7 @@ import path from 'node:path';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { freePort } from '../../src/lib/net.js';
+import { SERVICE_NODE_FLAGS } from '../../src/node-flags.js';
 
 export class ChaosDatabase {
   private server: EmbeddedDatabase | undefined;
@@ -66,7 +67,7 @@ export class Instance {
 
   /** Starts the process and resolves once GET /readyz answers 200. */
   async start(): Promise<void> {
-    const child = spawn(process.execPath, ['dist/src/server.js'], { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, 'dist/src/server.js'], { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout.pipe(this.log, { end: false });
     child.stderr.pipe(this.log, { end: false });
