@@ -71,10 +71,14 @@ describe('the board desk pages', () => {
     expect(queue.text).toContain('90 days to go');
     const before = (await emailsTo(app, email)).length;
 
+    // A second between decisions: the emails are compared in the order they were queued (created_at).
+    app.clock.advance(1000);
     expect((await app.request('POST', `/admin/withdrawals/${id}/defer`, { headers: treasurer, form: { note: 'board 1 Dec' } })).status).toBe(303);
+    app.clock.advance(1000);
     expect((await app.request('POST', `/admin/withdrawals/${id}/approve`, { headers: treasurer, form: {} })).status).toBe(303);
     const notYet = await app.request('POST', `/admin/withdrawals/${id}/approve`, { headers: treasurer, form: {} });
     expect(notYet.status).toBe(409);
+    app.clock.advance(1000);
     expect((await app.request('POST', `/admin/withdrawals/${id}/paid`, { headers: treasurer, form: { note: 'BACS 123' } })).status).toBe(303);
 
     const mails = (await emailsTo(app, email)).slice(before);
@@ -86,7 +90,9 @@ describe('the board desk pages', () => {
     expect(mails[2]!.text).toContain('£40.00 has been paid');
     expect(mails.every((m) => m.template === 'shares/withdrawal-decision')).toBe(true);
 
+    app.clock.advance(1000);
     const rejectMe = (await app.request('POST', '/api/me/share-withdrawals', { headers, json: { shares: 10 } })).body.id as string;
+    app.clock.advance(1000);
     expect((await app.request('POST', `/admin/withdrawals/${rejectMe}/reject`, { headers: treasurer, form: {} })).status).toBe(303);
     expect((await emailsTo(app, email)).at(-1)!.subject).toMatch(/not approved/);
   });
