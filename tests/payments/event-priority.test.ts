@@ -6,7 +6,6 @@
 import { EventEmitter } from 'node:events';
 import type { WorkerEvents } from 'graphile-worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInstanceWorker } from '../../src/composition.js';
 import type { JobWorker } from '../../src/lib/job-worker.js';
 import { signWebhook, startTestApp, type TestApp } from '../support/test-app.js';
 import { ledgerTotal, startDonation, uniqueEmail } from './payment-helpers.js';
@@ -41,7 +40,7 @@ describe('the order of waiting jobs', () => {
     const events: WorkerEvents = new EventEmitter();
     const started: string[] = [];
     events.on('job:start', ({ job }) => started.push(job.task_identifier));
-    worker = await startInstanceWorker(app.deps, { pool: app.database.pool, concurrency: 1, pollInterval: 100, events });
+    worker = await app.instance.startWorker({ pool: app.database.pool, concurrency: 1, pollInterval: 100, events });
     await app.drainStripeEvents();
     await expect.poll(() => started.filter((t) => t === 'send-email').length, { timeout: 10_000 }).toBeGreaterThanOrEqual(4);
 
