@@ -60,6 +60,27 @@ export function noteEventApiVersion(deps: Pick<AppDeps, 'logger'>, event: { id: 
   );
 }
 
+/**
+ * Whether a parsed JSON value has the shape of a Stripe event we can act on: an
+ * `evt_` id, a type, a whole-second `created` and a `data.object`. The one check for
+ * a delivery's body (webhooks.service.ts, after its signature is verified) and for
+ * an event read back from the inbox (webhooks.repository.ts).
+ */
+export function isStripeEvent(value: unknown): value is Stripe.Event {
+  if (typeof value !== 'object' || value === null) return false;
+  const { id, type, created, data } = value as Record<string, unknown>;
+  return (
+    typeof id === 'string' &&
+    /^evt_\w{1,250}$/.test(id) &&
+    typeof type === 'string' &&
+    Number.isSafeInteger(created) &&
+    typeof data === 'object' &&
+    data !== null &&
+    typeof (data as Record<string, unknown>).object === 'object' &&
+    (data as Record<string, unknown>).object !== null
+  );
+}
+
 /** For /readyz: the pinned version and any other version events arrived with since the start. */
 export function stripeApiVersionReport(deps: Pick<AppDeps, 'logger'>): { pinned: string; otherVersionsSeen: string[] } {
   return { pinned: STRIPE_API_VERSION, otherVersionsSeen: [...(seenByApp.get(deps.logger) ?? [])].sort() };

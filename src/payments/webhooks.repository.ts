@@ -5,6 +5,7 @@
 import { sql } from 'kysely';
 import type Stripe from 'stripe';
 import type { Executor } from '../db/database.js';
+import { isStripeEvent } from './stripe-event-checks.js';
 
 /** The graphile-worker task that applies recorded events; its payload is an array of event ids (a batch job). */
 export const APPLY_STRIPE_EVENTS_TASK = 'apply-stripe-events';
@@ -78,12 +79,11 @@ export async function findEvents(db: Executor, eventIds: string[]): Promise<Stor
     .orderBy('e.created')
     .orderBy('e.id')
     .execute();
-  return rows.map((row) => ({
-    id: row.id,
-    // The body Stripe signed, verified when it was received.
-    event: row.payload as Stripe.Event,
-    result: row.outcome ? { outcome: row.outcome, note: row.note } : null,
-  }));
+  return rows.map((row) => {
+    // The body Stripe signed, verified when it was received; checked again as it comes back.
+    if (!isStripeEvent(row.payload)) throw new Error(`stripe event ${row.id} as stored is not a Stripe event`);
+    return { id: row.id, event: row.payload, result: row.outcome ? { outcome: row.outcome, note: row.note } : null };
+  });
 }
 
 /**
