@@ -14,6 +14,7 @@
  * the bookings and the replayed events' fixed ids make it happen once however
  * often it is pressed.
  */
+import { idOf } from '../payments/stripe-ids.js';
 import type Stripe from 'stripe';
 import type { AppDeps } from '../deps.js';
 import type { ReconciliationTrigger } from '../db/schema.js';
@@ -70,7 +71,6 @@ const DAY_MS = 86_400_000;
 const reconcileError = (message: string, status: 400 | 502 = 400) =>
   new AppError<'invalid_request' | 'payment_provider_unavailable'>({ code: status === 400 ? 'invalid_request' : 'payment_provider_unavailable', status, message });
 
-const idOf = (v: string | { id: string } | null | undefined): string | null => (v == null ? null : typeof v === 'string' ? v : v.id);
 
 interface Context {
   checkoutsByPi: Map<string, repo.OurCheckout>;

@@ -27,6 +27,7 @@ import {
   type CheckoutProgress,
 } from './checkout.repository.js';
 import { applied, ignored, type ApplyContext, type EventAppliers, type EventOutcome, type PrepareContext, type StripeEventOf } from './event-appliers.js';
+import { idOf } from './stripe-ids.js';
 import type { PaidPayment, PaymentHandler, PaymentHandlerContext } from './payment-handlers.js';
 
 /**
@@ -139,6 +140,7 @@ function paymentFromSession(ctx: ApplyContext, checkout: CheckoutSession, sessio
     currency: (session.currency ?? checkout.currency).toUpperCase(),
     // Completion (or the Direct Debit's success) is when the event happened.
     paidAt: new Date(event.created * 1000),
+    session,
   };
 }
 
@@ -401,10 +403,4 @@ function handlerFor(ctx: ApplyContext, checkout: CheckoutSession): PaymentHandle
 
 function handlerContext(ctx: ApplyContext, checkout: CheckoutSession, event: Stripe.Event): PaymentHandlerContext {
   return { trx: ctx.trx, checkout, event };
-}
-
-/** Stripe fields that are an id, or the object itself when expanded. */
-export function idOf(value: string | { id: string } | null | undefined): string | null {
-  if (!value) return null;
-  return typeof value === 'string' ? value : value.id;
 }

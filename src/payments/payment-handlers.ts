@@ -18,6 +18,8 @@ export interface PaidPayment {
   currency: string;
   /** When the money was given: the charge's or session's time, not when we heard of it. */
   paidAt: Date;
+  /** The Checkout Session that confirmed it, when one did (checkout.session.completed, async_payment_succeeded). */
+  session?: Stripe.Checkout.Session;
   /** The charge that took the money, when the payment is known by its charge (a refund's or dispute's). */
   chargeId?: string;
   /**

@@ -28,6 +28,7 @@ import { formatMoney } from '../lib/money.js';
 import { findCheckoutFromMetadata, findCheckoutOfRecord, invoiceOfPaymentIntent, recordFurtherPayment } from '../payments/checkout.service.js';
 import { applied, ignored, type ApplyContext, type EventAppliers, type EventOutcome, type PrepareContext, type StripeEventOf } from '../payments/event-appliers.js';
 import { subscriptionOfInvoice } from '../payments/payment-event-appliers.js';
+import { idOf } from '../payments/stripe-ids.js';
 import type { DisputeNotice, PaidPayment, PaymentHandler, PaymentHandlerContext, RefundNotice } from '../payments/payment-handlers.js';
 import { queueSupporterEmail } from './supporter-emails.js';
 import {
@@ -78,13 +79,13 @@ type SubscriptionEvent = StripeEventOf<
 export function supporterPaymentHandler(deps: EventDeps): PaymentHandler {
   return {
     /** checkout.session.completed in subscription mode: links our row to its subscription. Money is booked by invoice.paid. */
-    async onPaid(ctx) {
-      const session = ctx.event.data.object as Stripe.Checkout.Session;
-      const subscriptionId = idOf(session.subscription);
+    async onPaid(ctx, { session }) {
+      // Only a Checkout Session names the subscription it started.
+      const subscriptionId = session ? idOf(session.subscription) : null;
       if (!subscriptionId) return;
       const supporter = await findSupporter(ctx.trx, ctx.checkout.record_id, { forUpdate: true });
       if (!supporter) throw new Error(`checkout ${ctx.checkout.id} names supporter ${ctx.checkout.record_id}, which does not exist`);
-      const linked = await linkSubscription(ctx.trx, supporter.id, { subscriptionId, customerId: idOf(session.customer), now: deps.clock.now() });
+      const linked = await linkSubscription(ctx.trx, supporter.id, { subscriptionId, customerId: idOf(session?.customer ?? null), now: deps.clock.now() });
       if (linked && linked.state_at === null && linked.status === 'incomplete') {
         // No subscription event yet: the paid checkout means it is live; the first subscription event sets the details.
         const live = await ctx.trx.updateTable('supporters').set({ status: 'active', started_at: new Date(ctx.event.created * 1000) }).where('id', '=', supporter.id).returningAll().executeTakeFirstOrThrow();
@@ -360,9 +361,4 @@ async function applyInvoiceFailed(deps: EventDeps, trx: Transaction<DB>, event: 
     nextAttempt: invoice.next_payment_attempt ? new Date(invoice.next_payment_attempt * 1000) : null,
   });
   return applied(`supporter ${supporter.id}: payment of invoice ${invoice.id} failed (attempt ${invoice.attempt_count})`);
-}
-
-function idOf(value: string | { id: string } | null | undefined): string | null {
-  if (!value) return null;
-  return typeof value === 'string' ? value : value.id;
 }
