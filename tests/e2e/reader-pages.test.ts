@@ -6,23 +6,14 @@
  * violation.
  */
 import path from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { screenshotsDir, startBrowserService, type BrowserService } from '../support/browser.js';
+import { screenshotsDir, seriousViolations, startBrowserService, type BrowserService } from '../support/browser.js';
 
 const viewports = [
   { name: 'phone', viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true },
   { name: 'desktop', viewport: { width: 1280, height: 900 }, isMobile: false, hasTouch: false },
 ] as const;
-
-/** axe-core on the page as it stands: the serious and critical violations, as readable lines (none expected). */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).analyze();
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}) on ${page.url()}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
 
 describe('the reader pages in a browser', () => {
   let env: BrowserService;

@@ -1,12 +1,14 @@
 /**
  * A reader becomes a monthly supporter in a real browser: /donate (Monthly) ->
  * the sandbox checkout -> signs in by email -> /account shows the support ->
- * changes the amount (pending, then confirmed) -> cancels it.
+ * changes the amount (pending, then confirmed) -> cancels it; then, signed out,
+ * from the link in the welcome email keeps it going, and from the link in the
+ * email confirming that, cancels it again (each link works once).
  * Run with `npm run test:e2e`.
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { screenshotsDir, startBrowserService, type BrowserService } from '../support/browser.js';
+import { screenshotsDir, seriousViolations, startBrowserService, type BrowserService } from '../support/browser.js';
 
 describe('becoming a monthly supporter through the sandbox in a browser', () => {
   let env: BrowserService;
@@ -15,7 +17,7 @@ describe('becoming a monthly supporter through the sandbox in a browser', () => 
   });
   afterAll(() => env.close());
 
-  it('when a reader chooses Monthly on /donate and pays, then after signing in they see it on /account, change it and cancel it', async () => {
+  it('when a reader chooses Monthly on /donate and pays, then after signing in they see it on /account, change it and cancel it, and from the emailed links undo and cancel again', async () => {
     const { service, browser } = env;
     const email = `e2e-supporter-${Date.now()}@example.org`;
     const page = await browser.newPage();
@@ -70,5 +72,31 @@ describe('becoming a monthly supporter through the sandbox in a browser', () => 
     expect(cancelled).toBe(true);
     await expect(section.getByText(/ending at the close of the period/).isVisible()).resolves.toBe(true);
     await page.screenshot({ path: path.join(screenshotsDir, 'supporter-4-cancelled.png'), fullPage: true });
+
+    // From the welcome email's one-click link, in a browser that is not signed in.
+    const manageUrl = /https?:\/\/\S+\/supporter\/manage\?token=[\w.-]+/.exec(welcome)?.[0];
+    expect(manageUrl).toBeDefined();
+    const stranger = await browser.newContext();
+    const linkPage = await stranger.newPage();
+    await linkPage.goto(manageUrl!);
+    await expect(linkPage.getByText(/ending at the close of the period/).isVisible()).resolves.toBe(true);
+    expect(await seriousViolations(linkPage)).toEqual([]);
+    const keptAt = Date.now();
+    await linkPage.getByRole('button', { name: /keep my support going/i }).click();
+    await expect(linkPage.getByRole('status').textContent()).resolves.toMatch(/Done/);
+    await expect.poll(async () => (await page.goto(`${service.url}/account`), await section.getByRole('button', { name: /cancel my support/i }).isVisible()), { timeout: 10_000 }).toBe(true);
+    await linkPage.goto(manageUrl!);
+    // A link works once; the email confirming the change brings a fresh one.
+    await expect(linkPage.getByText(/already been used/).isVisible()).resolves.toBe(true);
+
+    const changed = await env.waitForEmail(email, /your support has changed/i, { writtenAfter: keptAt });
+    const freshUrl = /https?:\/\/\S+\/supporter\/manage\?token=[\w.-]+/.exec(changed)?.[0];
+    expect(freshUrl).toBeDefined();
+    await linkPage.goto(freshUrl!);
+    await linkPage.getByRole('button', { name: /cancel my support/i }).click();
+    await expect(linkPage.getByRole('status').textContent()).resolves.toMatch(/Done/);
+    await linkPage.screenshot({ path: path.join(screenshotsDir, 'supporter-5-cancelled-from-email.png'), fullPage: true });
+    await expect.poll(async () => (await page.goto(`${service.url}/account`), await section.getByRole('button', { name: /keep my support going/i }).isVisible()), { timeout: 10_000 }).toBe(true);
+    await stranger.close();
   });
 });

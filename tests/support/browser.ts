@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
-import { chromium, type Browser } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { freePort } from '../../src/lib/net.js';
@@ -20,9 +21,17 @@ export interface BrowserService {
   service: RunningService;
   browser: Browser;
   outboxDir: string;
-  /** Waits for an email to `to` whose subject matches, and gives its plain text. */
-  waitForEmail(to: string, subject: RegExp): Promise<string>;
+  /** Waits for an email to `to` whose subject matches (written after `writtenAfter`, epoch ms, when given), and gives its plain text. */
+  waitForEmail(to: string, subject: RegExp, options?: { writtenAfter?: number }): Promise<string>;
   close(): Promise<void>;
+}
+
+/** axe-core on the page as it stands: the serious and critical violations, as readable lines (none expected). */
+export async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}) on ${page.url()}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 function findChromium(): string {
@@ -60,12 +69,13 @@ export async function startBrowserService(): Promise<BrowserService> {
     service,
     browser,
     outboxDir,
-    async waitForEmail(to, subject) {
+    async waitForEmail(to, subject, options = {}) {
       const seen = new Set<string>();
       for (let i = 0; i < 150; i++) {
         const files = fs.existsSync(outboxDir) ? fs.readdirSync(outboxDir).filter((f) => f.endsWith('.eml')) : [];
         for (const file of files) {
           if (seen.has(file)) continue;
+          if (options.writtenAfter !== undefined && fs.statSync(path.join(outboxDir, file)).mtimeMs <= options.writtenAfter) continue;
           seen.add(file);
           const mail = await simpleParser(fs.readFileSync(path.join(outboxDir, file)));
           const recipients = [mail.to].flat().flatMap((a) => a?.value ?? []).map((v) => v.address?.toLowerCase());
