@@ -166,21 +166,26 @@ export async function checkoutReturnState(
   return { state, purpose: checkout.purpose, recordId: checkout.record_id };
 }
 
-// ---- for components whose checkouts lead to more payments (supporters) --------------
-
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * Our checkout that `metadata` (as we gave it to Stripe: on a subscription, an invoice's
- * parent.subscription_details) names, only if every id in it agrees with our row and its purpose.
+ * Our checkout that `metadata` (as we gave it to Stripe: on a session, a PaymentIntent,
+ * a charge, or a subscription's invoices as parent.subscription_details) names, only if
+ * every id in it agrees with our row, and (when `purpose` is given) it is of that purpose.
  */
-export async function findCheckoutFromMetadata(db: Executor, purpose: CheckoutPurpose, metadata: Record<string, string> | null | undefined): Promise<CheckoutSession | undefined> {
+export async function findCheckoutFromMetadata(
+  db: Executor,
+  metadata: Record<string, string> | null | undefined,
+  purpose?: CheckoutPurpose,
+): Promise<CheckoutSession | undefined> {
   const checkoutId = metadata?.checkout_id;
-  if (!checkoutId || !UUID_SHAPE.test(checkoutId) || metadata.purpose !== purpose) return undefined;
+  if (!checkoutId || !UUID_SHAPE.test(checkoutId) || (purpose !== undefined && metadata.purpose !== purpose)) return undefined;
   const checkout = await findCheckoutById(db, checkoutId);
-  if (!checkout || checkout.purpose !== purpose || checkout.record_id !== metadata.record_id) return undefined;
+  if (!checkout || checkout.purpose !== metadata.purpose || checkout.record_id !== metadata.record_id) return undefined;
   return checkout;
 }
+
+// ---- for components whose checkouts lead to more payments (supporters) --------------
 
 /** The checkout of one of our records (e.g. a supporter's subscription checkout). */
 export function findCheckoutOfRecord(db: Executor, purpose: CheckoutPurpose, recordId: string): Promise<CheckoutSession | undefined> {

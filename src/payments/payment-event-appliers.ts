@@ -18,8 +18,8 @@
 import type Stripe from 'stripe';
 import type { CheckoutSession } from '../db/schema.js';
 import type { Executor } from '../db/database.js';
+import { findCheckoutFromMetadata } from './checkout.service.js';
 import {
-  findCheckoutById,
   findCheckoutByPaymentIntentId,
   findCheckoutBySubscriptionId,
   lockCheckout,
@@ -120,7 +120,7 @@ async function progressSession(
   const stored = await recordCheckoutProgress(ctx.trx, { stripeSessionId: session.id }, { ...progress, now });
   if (stored) return stored;
   // The event can beat our own write of the session id (we store it after Stripe answers).
-  const candidate = await checkoutFromMetadata(ctx.trx, session.metadata);
+  const candidate = await findCheckoutFromMetadata(ctx.trx, session.metadata);
   if (!candidate || candidate.record_id !== session.client_reference_id) return undefined;
   const locked = await lockCheckout(ctx.trx, candidate.id);
   if (!locked || (locked.stripe_session_id && locked.stripe_session_id !== session.id)) return undefined;
@@ -351,7 +351,7 @@ async function checkoutForCharge(ctx: ApplyContext, charge: Stripe.Charge, link:
   const byIntent = await findCheckoutByPaymentIntentId(ctx.trx, paymentIntentId, { forUpdate: true });
   if (byIntent) return byIntent;
   if (link.invoice) return checkoutForInvoice(ctx, link.invoice);
-  const candidate = await checkoutFromMetadata(ctx.trx, link.metadata ?? charge.metadata);
+  const candidate = await findCheckoutFromMetadata(ctx.trx, link.metadata ?? charge.metadata);
   if (!candidate || (candidate.payment_intent_id && candidate.payment_intent_id !== paymentIntentId)) return undefined;
   await lockCheckout(ctx.trx, candidate.id);
   return recordCheckoutProgress(ctx.trx, { id: candidate.id }, { paymentIntentId, now: ctx.deps.clock.now() });
@@ -363,22 +363,11 @@ async function checkoutForInvoice(ctx: ApplyContext, invoice: Stripe.Invoice): P
   if (!subscriptionId) return undefined;
   const stored = await findCheckoutBySubscriptionId(ctx.trx, subscriptionId, { forUpdate: true });
   if (stored) return stored;
-  const candidate = await checkoutFromMetadata(ctx.trx, metadata);
+  const candidate = await findCheckoutFromMetadata(ctx.trx, metadata);
   if (!candidate || candidate.mode !== 'subscription') return undefined;
   const locked = await lockCheckout(ctx.trx, candidate.id);
   if (!locked || (locked.subscription_id && locked.subscription_id !== subscriptionId)) return undefined;
   return locked;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** The checkout our metadata names, only if every id in it agrees with our row. */
-async function checkoutFromMetadata(db: Executor, metadata: Stripe.Metadata | null | undefined): Promise<CheckoutSession | undefined> {
-  const checkoutId = metadata?.checkout_id;
-  if (!checkoutId || !UUID.test(checkoutId)) return undefined;
-  const checkout = await findCheckoutById(db, checkoutId);
-  if (!checkout || checkout.record_id !== metadata.record_id || checkout.purpose !== metadata.purpose) return undefined;
-  return checkout;
 }
 
 function paymentFromCharge(charge: Stripe.Charge, paymentIntentId: string, invoice: Stripe.Invoice | null): PaidPayment {

@@ -262,7 +262,7 @@ async function supporterForSubscription(
 ): Promise<Supporter | undefined> {
   const stored = await findSupporterBySubscription(trx, subscriptionId, { forUpdate: true });
   if (stored) return stored;
-  const checkout = await findCheckoutFromMetadata(trx, 'supporter', metadata);
+  const checkout = await findCheckoutFromMetadata(trx, metadata, 'supporter');
   if (!checkout) return undefined;
   const supporter = await findSupporter(trx, checkout.record_id, { forUpdate: true });
   if (!supporter || (supporter.stripe_subscription_id && supporter.stripe_subscription_id !== subscriptionId)) return undefined;
