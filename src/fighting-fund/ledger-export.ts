@@ -1,4 +1,5 @@
 /** The treasurer's CSV export of the ledger, streamed page by page. */
+import { rowsByPage } from '../lib/keyset-pages.js';
 import type { AppDeps } from '../deps.js';
 import { recordAudit, type Actor } from '../admin/audit.service.js';
 import { findCampaignBySlug } from './campaigns.service.js';
@@ -48,35 +49,29 @@ export async function openLedgerExport(
     });
     return found;
   });
-  const pageSize = 1000;
   async function* rows(): AsyncGenerator<LedgerCsvRow> {
-    let afterId = 0;
-    for (;;) {
-      const page = await ledger.listEntriesAfter(deps.db, { campaignId: campaign?.id, afterId, limit: pageSize });
-      for (const e of page) {
-        yield {
-          id: e.id,
-          campaign: e.campaign_slug,
-          kind: e.kind,
-          method: e.method,
-          amount_pence: e.amount,
-          currency: e.currency,
-          given_at: e.given_at.toISOString(),
-          recorded_at: e.recorded_at.toISOString(),
-          reference: e.source_ref,
-          stripe_key: e.stripe_key,
-          donation_id: e.donation_id,
-          acknowledged: e.acknowledged,
-          donor_name: e.donor_name,
-          donor_town: e.donor_town,
-          reverses_entry_id: e.reverses_entry_id,
-          original_entry_id: e.original_entry_id,
-          reason: e.reason,
-          recorded_by: e.recorded_by,
-        };
-      }
-      if (page.length < pageSize) return;
-      afterId = page[page.length - 1]!.id;
+    const entries = rowsByPage((after: number | null, limit) => ledger.listEntriesAfter(deps.db, { campaignId: campaign?.id, afterId: after ?? 0, limit }), (e) => e.id);
+    for await (const e of entries) {
+      yield {
+        id: e.id,
+        campaign: e.campaign_slug,
+        kind: e.kind,
+        method: e.method,
+        amount_pence: e.amount,
+        currency: e.currency,
+        given_at: e.given_at.toISOString(),
+        recorded_at: e.recorded_at.toISOString(),
+        reference: e.source_ref,
+        stripe_key: e.stripe_key,
+        donation_id: e.donation_id,
+        acknowledged: e.acknowledged,
+        donor_name: e.donor_name,
+        donor_town: e.donor_town,
+        reverses_entry_id: e.reverses_entry_id,
+        original_entry_id: e.original_entry_id,
+        reason: e.reason,
+        recorded_by: e.recorded_by,
+      };
     }
   }
   return { filename: campaign ? `ledger-${campaign.slug}.csv` : 'ledger.csv', rows: rows() };

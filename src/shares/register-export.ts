@@ -2,6 +2,7 @@
  * The statutory exports for the board: the register of members, and the duplicate
  * register without holdings, streamed as CSV.
  */
+import { rowsByPage } from '../lib/keyset-pages.js';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
@@ -65,13 +66,8 @@ function registerRecord(m: Member): Record<(typeof registerColumns)[number], str
 }
 
 async function* registerRecords(db: Executor) {
-  let after = 0;
-  for (;;) {
-    const page = await registerPage(db, after, EXPORT_PAGE_SIZE);
-    for (const m of page) yield registerRecord(m);
-    if (page.length < EXPORT_PAGE_SIZE) return;
-    after = page[page.length - 1]!.number;
-  }
+  const members = rowsByPage((after: number | null, limit) => registerPage(db, after ?? 0, limit), (m) => m.number, EXPORT_PAGE_SIZE);
+  for await (const m of members) yield registerRecord(m);
 }
 
 export type RegisterExport = 'register' | 'duplicate';

@@ -3,6 +3,7 @@
  * paginated, with counts by status and the monthly recurring total) and the
  * streamed CSV. `supporterTotals` is the figure other pages (the admin dashboard) show.
  */
+import { rowsByPage } from '../lib/keyset-pages.js';
 import type { AppDeps } from '../deps.js';
 import { recordAudit, type Actor } from '../admin/audit.service.js';
 import type { Executor } from '../db/database.js';
@@ -83,31 +84,25 @@ export const SUPPORTERS_CSV_COLUMNS = [
 export async function openSupportersExport(deps: Pick<AppDeps, 'db' | 'clock'>, actor: Actor): Promise<AsyncIterable<Record<(typeof SUPPORTERS_CSV_COLUMNS)[number], string | number | boolean | null>>> {
   await recordAudit(deps.db, deps.clock, actor, { action: 'supporters.exported', subjectType: 'supporters', subjectId: 'all' });
   async function* rows() {
-    let after: { createdAt: Date; id: string } | null = null;
-    for (;;) {
-      const page = await supportersPage(deps.db, after, 1000);
-      for (const s of page) {
-        yield {
-          id: s.id,
-          email: s.email,
-          name: s.name,
-          status: s.status,
-          amount_pence: s.amount,
-          currency: s.currency.trim(),
-          interval: s.interval,
-          monthly_pence: monthlyAmount(s),
-          current_period_end: s.current_period_end?.toISOString() ?? null,
-          cancel_at_period_end: s.cancel_at_period_end,
-          paused: s.paused,
-          started_at: s.started_at?.toISOString() ?? null,
-          ended_at: s.ended_at?.toISOString() ?? null,
-          created_at: s.created_at.toISOString(),
-          stripe_subscription_id: s.stripe_subscription_id,
-        };
-      }
-      if (page.length < 1000) return;
-      const last = page[page.length - 1]!;
-      after = { createdAt: last.created_at, id: last.id };
+    const supporters = rowsByPage((after: { createdAt: Date; id: string } | null, limit) => supportersPage(deps.db, after, limit), (s) => ({ createdAt: s.created_at, id: s.id }));
+    for await (const s of supporters) {
+      yield {
+        id: s.id,
+        email: s.email,
+        name: s.name,
+        status: s.status,
+        amount_pence: s.amount,
+        currency: s.currency.trim(),
+        interval: s.interval,
+        monthly_pence: monthlyAmount(s),
+        current_period_end: s.current_period_end?.toISOString() ?? null,
+        cancel_at_period_end: s.cancel_at_period_end,
+        paused: s.paused,
+        started_at: s.started_at?.toISOString() ?? null,
+        ended_at: s.ended_at?.toISOString() ?? null,
+        created_at: s.created_at.toISOString(),
+        stripe_subscription_id: s.stripe_subscription_id,
+      };
     }
   }
   return rows();
