@@ -10,12 +10,17 @@
  *     ... the change ...
  *     await queueEmail(deps, trx, { to, template: 'donation-receipt', vars: { ... }, personId });
  *   });
+ *
+ * Each email gets its own send job, except inside `withOneSendJob(trx, work)`: the
+ * emails `work` queues share one (a graphile-worker batch job holding their ids).
+ * The job applying a burst of Stripe events books many payments in one transaction,
+ * and adding a job costs the database more than storing the email itself.
  */
 import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../deps.js';
 import type { Executor } from '../db/database.js';
 import type { Email, EmailAttachment } from '../db/schema.js';
-import { addJobCall } from '../lib/jobs.js';
+import { addJob, addJobCall } from '../lib/jobs.js';
 import type { Logger } from '../lib/logger.js';
 import { attachmentContents, type AttachmentContent, type AttachmentKinds } from './attachments.js';
 import { findEmail, findEmailIdByDedupeKey, insertEmail, listEmailsForPerson, lockEmail, markEmailSent, recordEmailFailure, redactEmailsForPerson } from './outbox.repository.js';
@@ -25,6 +30,30 @@ import type { MailTransport } from './transport.js';
 export type EmailDeps = Pick<AppDeps, 'config' | 'clock'>;
 
 export const SEND_EMAIL_TASK = 'send-email';
+/** How often a send job is tried (exponential backoff: over a day in all). */
+const SEND_EMAIL_MAX_ATTEMPTS = 25;
+
+/** The transactions inside withOneSendJob, with the ids of the emails queued in them so far. */
+const sharedSendJobs = new WeakMap<Executor, string[]>();
+
+/**
+ * Runs `work` inside `trx`; the emails it queues through this same `trx` are sent by ONE
+ * job, added (still inside `trx`) when `work` has finished. A failing email is retried on
+ * its own: the send task settles each id of the batch separately.
+ */
+export async function withOneSendJob<T>(trx: Executor, work: () => Promise<T>): Promise<T> {
+  if (sharedSendJobs.has(trx)) return work();
+  const emailIds: string[] = [];
+  sharedSendJobs.set(trx, emailIds);
+  let result: T;
+  try {
+    result = await work();
+  } finally {
+    sharedSendJobs.delete(trx);
+  }
+  if (emailIds.length > 0) await addJob(trx, SEND_EMAIL_TASK, emailIds, { maxAttempts: SEND_EMAIL_MAX_ATTEMPTS });
+  return result;
+}
 
 export interface QueueEmailInput {
   to: string;
@@ -45,6 +74,7 @@ export interface QueueEmailInput {
 export async function queueEmail(deps: EmailDeps, trx: Executor, input: QueueEmailInput): Promise<{ emailId: string }> {
   const rendered = renderEmail(deps.config, input.template, input.vars ?? {});
   const id = randomUUID();
+  const sharedJob = sharedSendJobs.get(trx);
   // Insert first: a dedupe key seen before is the rare case, and costs the look-up only then.
   const inserted = await insertEmail(
     trx,
@@ -63,9 +93,12 @@ export async function queueEmail(deps: EmailDeps, trx: Executor, input: QueueEma
       createdAt: deps.clock.now(),
     },
     // Added by the same statement, only if the email was: job_key keeps one pending job per email.
-    addJobCall(SEND_EMAIL_TASK, { emailId: id }, { jobKey: `send-email:${id}`, maxAttempts: 25 }),
+    sharedJob ? undefined : addJobCall(SEND_EMAIL_TASK, { emailId: id }, { jobKey: `send-email:${id}`, maxAttempts: SEND_EMAIL_MAX_ATTEMPTS }),
   );
-  if (inserted) return { emailId: id };
+  if (inserted) {
+    sharedJob?.push(id);
+    return { emailId: id };
+  }
   // The key was queued before (or by a concurrent transaction, which ON CONFLICT waited for): that email stands.
   const existing = input.dedupeKey ? await findEmailIdByDedupeKey(trx, input.dedupeKey) : undefined;
   if (!existing) throw new Error(`email ${input.template} was not stored, and no email holds its dedupe key`);

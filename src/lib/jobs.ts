@@ -16,10 +16,13 @@ export interface AddJobOptions {
   queueName?: string;
 }
 
+/** An object, or an array: a graphile-worker batch job, whose task settles each entry on its own. */
+export type JobPayload = Record<string, unknown> | unknown[];
+
 export async function addJob<D>(
   db: Kysely<D> | Transaction<D>,
   taskIdentifier: string,
-  payload: Record<string, unknown>,
+  payload: JobPayload,
   options: AddJobOptions = {},
 ): Promise<void> {
   await sql`select ${addJobCall(taskIdentifier, payload, options)}`.execute(db);
@@ -29,7 +32,7 @@ export async function addJob<D>(
  * The add_job call as an SQL expression, to add a job from inside another
  * statement (e.g. only for the rows an INSERT ... RETURNING produced) in one round trip.
  */
-export function addJobCall(taskIdentifier: string, payload: Record<string, unknown>, options: AddJobOptions = {}): RawBuilder<unknown> {
+export function addJobCall(taskIdentifier: string, payload: JobPayload, options: AddJobOptions = {}): RawBuilder<unknown> {
   return sql`graphile_worker.add_job(
       identifier => ${taskIdentifier}::text,
       payload => ${JSON.stringify(payload)}::json,

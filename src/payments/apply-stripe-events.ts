@@ -22,6 +22,7 @@
 import type { Task } from 'graphile-worker';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
+import { withOneSendJob } from '../email/outbox.service.js';
 import { invalidateFundCache } from '../fighting-fund/fund-cache.js';
 import type { EventAppliers, EventOutcome, PreparedEvent } from './event-appliers.js';
 import type { PaymentHandlers } from './payment-handlers.js';
@@ -109,16 +110,19 @@ async function applyTogether(deps: AppDeps, handlers: PaymentHandlers, prepared:
     );
     const now = deps.clock.now();
     const fresh: { eventId: string; outcome: 'applied' | 'ignored'; note: string | null; now: Date }[] = [];
-    for (const p of prepared) {
-      if (done.has(p.event.id)) {
-        // Applied meanwhile by another attempt (whose job was unlocked while it still ran).
-        outcomes.set(p.event.id, { outcome: 'applied', note: 'applied by another attempt', duplicate: true });
-        continue;
+    // The receipts and notices these events queue share one send job.
+    await withOneSendJob(trx, async () => {
+      for (const p of prepared) {
+        if (done.has(p.event.id)) {
+          // Applied meanwhile by another attempt (whose job was unlocked while it still ran).
+          outcomes.set(p.event.id, { outcome: 'applied', note: 'applied by another attempt', duplicate: true });
+          continue;
+        }
+        const outcome = await p.apply({ deps, trx, handlers });
+        outcomes.set(p.event.id, { ...outcome, duplicate: false });
+        fresh.push({ eventId: p.event.id, outcome: outcome.outcome, note: outcome.note, now });
       }
-      const outcome = await p.apply({ deps, trx, handlers });
-      outcomes.set(p.event.id, { ...outcome, duplicate: false });
-      fresh.push({ eventId: p.event.id, outcome: outcome.outcome, note: outcome.note, now });
-    }
+    });
     await insertEventResults(trx, fresh);
     return outcomes;
   });

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queueEmail, sendQueuedEmail } from '../../src/email/outbox.service.js';
+import { queueEmail, sendQueuedEmail, withOneSendJob } from '../../src/email/outbox.service.js';
 import { createMailTransport } from '../../src/email/transport.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { startTestSmtp, type TestSmtp } from '../support/smtp.js';
@@ -122,6 +122,54 @@ describe('the email outbox', () => {
         await smtp.start().catch(() => undefined);
         await worker.stop();
       }
+    });
+
+    it('when a transaction queues several emails inside withOneSendJob, then one send job carries them, each arrives once, and one that fails is retried alone', async () => {
+      const [first, second, broken] = [unique('shared-1'), unique('shared-2'), unique('shared-broken')];
+      const sendJobs = async () =>
+        // graphile-worker's public jobs view leaves the payload out.
+        (
+          await app.database.pool.query(
+            `select j.payload, j.attempts from graphile_worker._private_jobs j join graphile_worker._private_tasks t on t.id = j.task_id
+              where t.identifier = 'send-email' and json_typeof(j.payload) = 'array' order by j.id`,
+          )
+        )
+          .rows as { payload: string[]; attempts: number }[];
+      const before = (await sendJobs()).length;
+      const ids = await app.db.transaction().execute((trx) =>
+        withOneSendJob(trx, async () => [
+          (await queueEmail(app.deps, trx, { to: first, template: 'sign-in', vars: { link: 'https://x.test/s1', minutes: 15 } })).emailId,
+          // Queued twice under one key: stored once, so named once in the job.
+          (await queueEmail(app.deps, trx, { to: second, template: 'sign-in', vars: { link: 'https://x.test/s2', minutes: 15 }, dedupeKey: `shared:${second}` })).emailId,
+          (await queueEmail(app.deps, trx, { to: second, template: 'sign-in', vars: { link: 'https://x.test/s2', minutes: 15 }, dedupeKey: `shared:${second}` })).emailId,
+          // An attachment no instance can draw: this email fails every time.
+          (
+            await queueEmail(app.deps, trx, {
+              to: broken,
+              template: 'sign-in',
+              vars: { link: 'https://x.test/s3', minutes: 15 },
+              attachments: [{ filename: 'x.pdf', contentType: 'application/pdf', draw: 'no-such-kind', facts: {} }],
+            })
+          ).emailId,
+        ]),
+      );
+      const jobs = await sendJobs();
+      expect(jobs).toHaveLength(before + 1);
+      expect(jobs.at(-1)!.payload).toEqual([ids[0], ids[1], ids[3]]);
+      expect(await jobsFor(app, ids[0]!)).toEqual([]);
+
+      const worker = await app.startWorker();
+      try {
+        await smtp.waitForMail((m) => m.to === first || m.to === second, { count: 2 });
+        // The job is kept for its retry holding only the email that failed.
+        await expect.poll(async () => (await sendJobs()).find((j) => j.payload.includes(ids[3]!)), { timeout: 10_000 }).toMatchObject({ payload: [ids[3]], attempts: 1 });
+      } finally {
+        await worker.stop();
+      }
+      expect(smtp.received.filter((m) => m.to === first || m.to === second)).toHaveLength(2);
+      expect(smtp.received.filter((m) => m.to === broken)).toHaveLength(0);
+      const failed = await app.db.selectFrom('emails').select(['sent_at', 'last_error']).where('id', '=', ids[3]!).executeTakeFirstOrThrow();
+      expect(failed).toMatchObject({ sent_at: null, last_error: expect.stringContaining('no-such-kind') });
     });
 
     it('sends attachments', async () => {
