@@ -6,18 +6,14 @@
  * called from donation-payments.ts.
  */
 import type { Transaction } from 'kysely';
-import { DateTime } from 'luxon';
 import type { AppDeps } from '../deps.js';
 import type { Campaign, DB, Donation, LedgerEntry } from '../db/schema.js';
 import { queueEmail } from '../email/outbox.service.js';
+import { longDateAt } from '../lib/long-dates.js';
 import { formatMoney } from '../lib/money.js';
 import { humanReference } from '../lib/references.js';
 
 type ReceiptDeps = Pick<AppDeps, 'config' | 'clock'>;
-
-function longDate(at: Date, timeZone: string): string {
-  return DateTime.fromJSDate(at, { zone: timeZone }).setLocale('en-GB').toFormat('d MMMM yyyy');
-}
 
 /** The receipt for a booked online gift: amount, date, campaign (the one it was booked to), reference. */
 export async function queueDonationReceipt(
@@ -34,7 +30,7 @@ export async function queueDonationReceipt(
     vars: {
       name: donation.name,
       amount: formatMoney(entry.amount, entry.currency.trim()),
-      date: longDate(entry.given_at, deps.config.society.timeZone),
+      date: longDateAt(entry.given_at, deps.config.society.timeZone),
       campaign: campaign.title,
       reference: humanReference('GIFT', donation.id),
       acknowledged: donation.acknowledge,
@@ -59,9 +55,9 @@ export async function queueRefundNotice(
       name: donation.name,
       amount: formatMoney(input.amount, input.currency.toUpperCase()),
       originalAmount: formatMoney(donation.amount, donation.currency.trim()),
-      originalDate: longDate(donation.paid_at ?? donation.created_at, deps.config.society.timeZone),
+      originalDate: longDateAt(donation.paid_at ?? donation.created_at, deps.config.society.timeZone),
       partial: input.amount < donation.amount,
-      date: longDate(input.refundedAt, deps.config.society.timeZone),
+      date: longDateAt(input.refundedAt, deps.config.society.timeZone),
       reference: humanReference('GIFT', donation.id),
       refundReference: input.refundId,
     },

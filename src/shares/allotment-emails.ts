@@ -10,7 +10,7 @@ import type { Executor } from '../db/database.js';
 import type { Member, ShareApplication } from '../db/schema.js';
 import { queueEmail } from '../email/outbox.service.js';
 import { readableMoney } from './applications.service.js';
-import { longDate } from './certificate.js';
+import { longDate } from '../lib/long-dates.js';
 import { certificateAttachment } from './member-certificates.js';
 import { localDate } from './share-rules.js';
 import { humanReference } from '../lib/references.js';

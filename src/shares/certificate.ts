@@ -6,8 +6,8 @@
  * very certificate the first attempt drew.
  */
 import { createRequire } from 'node:module';
-import { DateTime } from 'luxon';
 import { formatMoney } from '../lib/money.js';
+import { longDate } from '../lib/long-dates.js';
 
 export interface CertificateContent {
   society: { name: string; registrationNumber: string; address: string };
@@ -32,11 +32,6 @@ const fonts = {
   regular: require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf'),
   bold: require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf'),
 };
-
-/** "25 November 2026" from "2026-11-25". */
-export function longDate(isoDate: string): string {
-  return DateTime.fromISO(isoDate, { zone: 'UTC' }).setLocale('en-GB').toFormat('d MMMM yyyy');
-}
 
 export async function renderCertificate(content: CertificateContent): Promise<Buffer> {
   // Loaded on first use: pdfkit is the slowest module to load, and start-up does not need it.

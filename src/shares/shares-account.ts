@@ -10,7 +10,7 @@ import { listAudit } from '../admin/audit.service.js';
 import type { AccountContributor } from '../members/account.service.js';
 import { listApplicationsForPerson } from './applications.repository.js';
 import { eraseApplicationsOfPerson } from './applications.service.js';
-import { longDate } from './certificate.js';
+import { longDate } from '../lib/long-dates.js';
 import { listMembershipsForPerson } from './register.repository.js';
 import { followPersonDetails } from './member-details.js';
 import { memberSharesForPerson } from './member-shares.js';

@@ -13,7 +13,7 @@ import type { ShareWithdrawal, ShareWithdrawalStatus } from '../db/schema.js';
 import { AppError } from '../lib/errors.js';
 import { queueEmail } from '../email/outbox.service.js';
 import { formatMoney } from '../lib/money.js';
-import { longDate } from './certificate.js';
+import { longDate } from '../lib/long-dates.js';
 import { noticeAddressOfMember } from './member-records.repository.js';
 import { findCurrentMemberForPerson, findMember } from './register.repository.js';
 import { appendShareTransaction } from './register-changes.js';

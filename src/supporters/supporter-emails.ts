@@ -4,11 +4,11 @@
  * transaction, each once (dedupe keys), each with its own signed one-click link
  * to manage or cancel the subscription without signing in.
  */
-import { DateTime } from 'luxon';
 import type { AppDeps } from '../deps.js';
 import type { Executor } from '../db/database.js';
 import type { Supporter } from '../db/schema.js';
 import { queueEmail } from '../email/outbox.service.js';
+import { longDateAt } from '../lib/long-dates.js';
 import { formatMoney } from '../lib/money.js';
 import { manageLinkFor } from './supporter-links.js';
 
@@ -22,7 +22,7 @@ export type SupporterEmail =
   | { kind: 'ended'; reason: 'payment_failed' | 'cancelled' }
   | { kind: 'two-subscriptions'; other: Supporter };
 
-const longDate = (deps: EmailDeps, at: Date | null) => (at ? DateTime.fromJSDate(at, { zone: deps.config.society.timeZone }).setLocale('en-GB').toFormat('d MMMM yyyy') : null);
+const longDate = (deps: EmailDeps, at: Date | null) => (at ? longDateAt(at, deps.config.society.timeZone) : null);
 
 /** Queues one email about `supporter` (at most once per dedupe key). */
 export async function queueSupporterEmail(deps: EmailDeps, trx: Executor, supporter: Supporter, email: SupporterEmail): Promise<void> {
