@@ -6,7 +6,7 @@
  */
 import express, { Router } from 'express';
 import { decodeStripeParams, flatPairs, type FormObject } from '../../src/payments/sandbox/form-params.js';
-import { SandboxApiError } from '../../src/payments/sandbox/sandbox-state.js';
+import { SandboxApiError } from '../../src/payments/sandbox/sandbox-objects.js';
 
 export interface RecordedRequest {
   method: string;

@@ -9,7 +9,9 @@ import { createHash } from 'node:crypto';
 import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import { decodeStripeParams, flatPairs, type FormObject } from './form-params.js';
 import { createdRange } from './list-objects.js';
-import { SandboxApiError, stringMap, type SandboxEvent, type SandboxState } from './sandbox-state.js';
+import { stringMap } from './form-params.js';
+import { SandboxApiError, type SandboxEvent } from './sandbox-objects.js';
+import type { SandboxState } from './sandbox-state.js';
 
 interface StoredResponse {
   fingerprint: string;

@@ -3,6 +3,8 @@
  * becomes `{ line_items: [{ price_data: { unit_amount: '500' } }] }`. Values stay
  * strings, as on the wire; the API routes convert what they need.
  */
+import { invalid, missing } from './sandbox-objects.js';
+
 export type FormValue = string | FormObject | FormValue[];
 export interface FormObject {
   [key: string]: FormValue;
@@ -57,4 +59,44 @@ function compactArrays(value: FormValue): FormValue {
 /** The flat pairs of an URL-encoded body or query string. */
 export function flatPairs(text: string): [string, string][] {
   return [...new URLSearchParams(text)];
+}
+
+// ---- parameter checks, answered as Stripe answers them ---------------------------
+
+export function str(value: FormValue | undefined, param: string): string {
+  if (typeof value !== 'string' || value === '') throw missing(param);
+  return value;
+}
+export function optionalStr(value: FormValue | undefined): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+export function int(value: FormValue | undefined, param: string, min = 0): number {
+  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) throw invalid(param, `Invalid integer: ${typeof value === 'string' ? value : '(missing)'}`, 'parameter_invalid_integer');
+  const n = Number(value);
+  if (n < min) throw invalid(param, `This value must be greater than or equal to ${min}.`, 'parameter_invalid_integer');
+  return n;
+}
+export function asArray(value: FormValue | undefined, param: string): FormValue[] {
+  if (value === undefined) throw missing(param);
+  if (!Array.isArray(value)) throw invalid(param, 'Invalid array');
+  return value;
+}
+export function asObject(value: FormValue | undefined, param: string): FormObject {
+  if (value === undefined) throw missing(param);
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalid(param, 'Invalid object');
+  return value;
+}
+/** Stripe's metadata rules: up to 50 keys of 40 characters, values of 500. */
+export function stringMap(value: FormValue | undefined, param: string): Record<string, string> {
+  if (value === undefined || value === '') return {};
+  const obj = asObject(value, param);
+  const entries = Object.entries(obj);
+  if (entries.length > 50) throw invalid(param, 'Metadata can have up to 50 keys.');
+  const out: Record<string, string> = {};
+  for (const [k, v] of entries) {
+    if (typeof v !== 'string') throw invalid(`${param}[${k}]`, 'Metadata values must be strings.');
+    if (k.length > 40 || v.length > 500) throw invalid(`${param}[${k}]`, 'Metadata keys are at most 40 characters and values at most 500.');
+    out[k] = v;
+  }
+  return out;
 }

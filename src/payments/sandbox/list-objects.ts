@@ -4,7 +4,7 @@
  * `limit` (1..100), answering `{ object: 'list', data, has_more, url }`.
  */
 import type { FormValue } from './form-params.js';
-import { SandboxApiError } from './sandbox-state.js';
+import { SandboxApiError } from './sandbox-objects.js';
 
 export interface CreatedRange {
   gte?: number;

@@ -9,7 +9,8 @@ import type { Liquid } from 'liquidjs';
 import { formatMoney, parseMajorUnits } from '../../lib/money.js';
 import { moveToRequestOrigin } from '../../lib/readers-host.js';
 import { createTemplateEngine } from '../../lib/templates.js';
-import { SandboxApiError, type PaymentMethodChoice, type SandboxState } from './sandbox-state.js';
+import { SandboxApiError, type PaymentMethodChoice } from './sandbox-objects.js';
+import type { SandboxState } from './sandbox-state.js';
 
 export interface OutboxEmailSummary {
   id: string;

@@ -8,7 +8,9 @@
 import type Stripe from 'stripe';
 import type { FormObject, FormValue } from './form-params.js';
 import { listObjects, type ListQuery } from './list-objects.js';
-import { asObject, int, invalid, newId, noSuch, optionalStr, SandboxApiError, str, type SandboxEvent, type SandboxLineItem, type SandboxSession, type SandboxState } from './sandbox-state.js';
+import { asObject, int, optionalStr, str } from './form-params.js';
+import { invalid, newId, noSuch, SandboxApiError, type SandboxEvent, type SandboxLineItem, type SandboxSession } from './sandbox-objects.js';
+import type { SandboxState } from './sandbox-state.js';
 
 type Interval = 'month' | 'year';
 

@@ -2,146 +2,37 @@
  * The sandbox's Stripe: Checkout Sessions, PaymentIntents, charges, refunds and
  * disputes held in memory (they vanish when the process stops; the service's
  * own database keeps what matters), shaped as the pinned API version shapes
- * them, and the signed events Stripe would send about them.
+ * them, and the events Stripe would send about them (sent by sandbox-delivery.ts).
  */
-import { listObjects, type ListQuery } from './list-objects.js';
-import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
 import type { Clock } from '../../lib/clock.js';
-import type { Logger } from '../../lib/logger.js';
-import type { FormObject, FormValue } from './form-params.js';
+import { idOf as idOrNull } from '../stripe-ids.js';
+import { asArray, asObject, int, optionalStr, str, stringMap, type FormObject } from './form-params.js';
+import { listObjects, type ListQuery } from './list-objects.js';
 import { SandboxBilling } from './sandbox-billing.js';
+import { WebhookSender, type Delivery, type SandboxWebhook, type WebhookSenderOptions } from './sandbox-delivery.js';
+import {
+  invalid,
+  missing,
+  newId,
+  noSuch,
+  SandboxApiError,
+  type PaymentMethodChoice,
+  type SandboxCharge,
+  type SandboxDispute,
+  type SandboxEvent,
+  type SandboxLineItem,
+  type SandboxPaymentIntent,
+  type SandboxRefund,
+  type SandboxSession,
+} from './sandbox-objects.js';
 
-export type SandboxSession = Pick<
-  Stripe.Checkout.Session,
-  | 'id'
-  | 'object'
-  | 'livemode'
-  | 'created'
-  | 'expires_at'
-  | 'url'
-  | 'mode'
-  | 'status'
-  | 'payment_status'
-  | 'amount_subtotal'
-  | 'amount_total'
-  | 'currency'
-  | 'customer'
-  | 'customer_email'
-  | 'customer_details'
-  | 'client_reference_id'
-  | 'metadata'
-  | 'payment_intent'
-  | 'submit_type'
-  | 'success_url'
-  | 'cancel_url'
-  | 'payment_method_types'
-  | 'subscription'
-  | 'invoice'
-  | 'locale'
->;
-
-export type SandboxPaymentIntent = Pick<
-  Stripe.PaymentIntent,
-  'id' | 'object' | 'amount' | 'amount_received' | 'currency' | 'status' | 'metadata' | 'latest_charge' | 'created' | 'livemode' | 'payment_method_types' | 'description' | 'customer' | 'receipt_email'
->;
-
-export type SandboxCharge = Pick<
-  Stripe.Charge,
-  | 'id'
-  | 'object'
-  | 'amount'
-  | 'amount_captured'
-  | 'amount_refunded'
-  | 'currency'
-  | 'created'
-  | 'livemode'
-  | 'paid'
-  | 'status'
-  | 'captured'
-  | 'refunded'
-  | 'disputed'
-  | 'payment_intent'
-  | 'metadata'
-  | 'description'
-  | 'receipt_email'
-  | 'failure_code'
-  | 'failure_message'
-  | 'billing_details'
->;
-
-export type SandboxRefund = Pick<
-  Stripe.Refund,
-  'id' | 'object' | 'amount' | 'charge' | 'payment_intent' | 'currency' | 'created' | 'status' | 'reason' | 'metadata' | 'balance_transaction' | 'receipt_number'
->;
-
-export type SandboxDispute = Pick<
-  Stripe.Dispute,
-  'id' | 'object' | 'amount' | 'charge' | 'payment_intent' | 'currency' | 'created' | 'livemode' | 'status' | 'reason' | 'metadata' | 'is_charge_refundable'
->;
-
-export type SandboxEvent = Pick<Stripe.EventBase, 'id' | 'object' | 'api_version' | 'created' | 'livemode' | 'pending_webhooks' | 'request'> & {
-  type: string;
-  data: { object: object; previous_attributes?: object };
-};
-
-export interface SandboxLineItem {
-  name: string;
-  quantity: number;
-  unitAmount: number;
-}
-
-export type PaymentMethodChoice = 'card' | 'bacs' | 'bacs_failure';
-
-/** A Stripe-shaped API error: `{ error: { type, message, code, param } }` with a 4xx (or 5xx) status. */
-export class SandboxApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly type: 'invalid_request_error' | 'api_error' | 'idempotency_error' | 'card_error',
-    message: string,
-    readonly code?: string,
-    readonly param?: string,
-  ) {
-    super(message);
-  }
-  toJSON() {
-    return { error: { type: this.type, message: this.message, ...(this.code ? { code: this.code } : {}), ...(this.param ? { param: this.param } : {}) } };
-  }
-}
-
-export interface Delivery {
-  eventId: string;
-  type: string;
-  url: string;
-  attempts: number;
-  status: number | null;
-  error?: string;
-}
-
-/** Where events go, signed with `secret`. */
-export interface SandboxWebhook {
-  url: string;
-  secret: string;
-  /**
-   * Resolves once the receiver has applied what it recorded. Awaited after each
-   * delivery it answered 2xx, so the sandbox's own flow (and a test) finds the
-   * payment confirmed; real Stripe never waits for this.
-   */
-  settled?: () => Promise<void>;
-}
-
-export interface SandboxStateOptions {
+export interface SandboxStateOptions extends WebhookSenderOptions {
   /** Checkout pages live at `${pagesUrl}/checkout/<session id>`. */
   pagesUrl: string;
-  webhook?: SandboxWebhook | undefined;
   clock?: Clock | undefined;
-  logger?: Logger | undefined;
   /** How long a Bacs Direct Debit paid on the page stays pending (default 4 s). */
   bacsDelayMs?: number | undefined;
-  /** Delivery attempts per event on non-2xx or network errors (default 4). */
-  deliveryAttempts?: number | undefined;
-  /** Milliseconds before each retry of a delivery (default 250, 1000, 3000). */
-  retryDelaysMs?: number[] | undefined;
 }
 
 const realClock: Clock = { now: () => new Date() };
@@ -154,16 +45,12 @@ export class SandboxState {
   readonly refunds = new Map<string, SandboxRefund>();
   readonly disputes = new Map<string, SandboxDispute>();
   readonly events: SandboxEvent[] = [];
-  readonly deliveries: Delivery[] = [];
   private readonly chargeBySession = new Map<string, string>();
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private outbox: Promise<void> = Promise.resolve();
-  private closed = false;
-  webhook: SandboxWebhook | undefined;
+  private readonly sender: WebhookSender;
   private readonly clock: Clock;
 
   constructor(private readonly options: SandboxStateOptions) {
-    this.webhook = options.webhook;
+    this.sender = new WebhookSender(options);
     this.clock = options.clock ?? realClock;
   }
 
@@ -577,154 +464,43 @@ export class SandboxState {
 
   /** Sends the events in order to the webhook URL; resolves when each was answered (or given up on). */
   deliver(events: SandboxEvent[]): Promise<Delivery[]> {
-    const run = this.outbox.then(async () => {
-      const done: Delivery[] = [];
-      for (const event of events) done.push(await this.deliverOne(event));
-      return done;
-    });
-    this.outbox = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
+    return this.sender.deliver(events);
   }
 
   /** Resolves once every delivery started so far has finished. */
   idle(): Promise<void> {
-    return this.outbox;
-  }
-
-  private async deliverOne(event: SandboxEvent): Promise<Delivery> {
-    const target = this.webhook;
-    const delivery: Delivery = { eventId: event.id, type: event.type, url: target?.url ?? '', attempts: 0, status: null };
-    this.deliveries.push(delivery);
-    if (!target) {
-      delivery.error = 'not sent: no webhook URL is set';
-      return delivery;
-    }
-    const attempts = this.options.deliveryAttempts ?? 4;
-    const delays = this.options.retryDelaysMs ?? [250, 1000, 3000];
-    const payload = JSON.stringify(event);
-    for (let attempt = 1; attempt <= attempts && !this.closed; attempt++) {
-      delivery.attempts = attempt;
-      try {
-        const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: target.secret });
-        const res = await fetch(target.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': signature, 'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks) reader-coop-sandbox' },
-          body: payload,
-          signal: AbortSignal.timeout(10_000),
-        });
-        await res.arrayBuffer();
-        delivery.status = res.status;
-        delete delivery.error;
-        if (res.ok) {
-          await target.settled?.().catch((err: unknown) => this.options.logger?.warn({ err, eventId: event.id }, 'sandbox: the receiver did not settle'));
-          return delivery;
-        }
-      } catch (err) {
-        delivery.error = err instanceof Error ? err.message : String(err);
-      }
-      if (attempt < attempts) await this.sleep(delays[Math.min(attempt - 1, delays.length - 1)] ?? 1000);
-    }
-    this.options.logger?.warn({ eventId: event.id, type: event.type, status: delivery.status, error: delivery.error }, 'sandbox: webhook delivery gave up');
-    return delivery;
+    return this.sender.idle();
   }
 
   /** Runs `fn` after `ms` unless the sandbox is closed first (the Bacs settlement on the page). */
   later(ms: number, fn: () => Promise<unknown>): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      fn().catch((err: unknown) => this.options.logger?.warn({ err }, 'sandbox: scheduled step failed'));
-    }, ms);
-    timer.unref();
-    this.timers.add(timer);
+    this.sender.later(ms, fn);
+  }
+
+  get deliveries(): readonly Delivery[] {
+    return this.sender.deliveries;
+  }
+
+  get webhook(): SandboxWebhook | undefined {
+    return this.sender.webhook;
+  }
+
+  set webhook(webhook: SandboxWebhook | undefined) {
+    this.sender.webhook = webhook;
   }
 
   get bacsDelayMs(): number {
     return this.options.bacsDelayMs ?? 4000;
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        resolve();
-      }, ms);
-      this.timers.add(timer);
-    });
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    await this.outbox;
+  close(): Promise<void> {
+    return this.sender.close();
   }
 }
 
-// ---- ids and parameter checks ---------------------------------------------------
-
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-
-/** `pi_3PqR...`: Stripe-looking ids (the prefix tells the object's type). */
-export function newId(prefix: string, length: number): string {
-  const bytes = randomBytes(length);
-  let out = '';
-  for (const b of bytes) out += ALPHABET.charAt(b % ALPHABET.length);
-  return `${prefix}_${out}`;
-}
-
-export function missing(param: string) {
-  return new SandboxApiError(400, 'invalid_request_error', `Missing required param: ${param}.`, 'parameter_missing', param);
-}
-export function invalid(param: string, message: string, code = 'parameter_invalid') {
-  return new SandboxApiError(400, 'invalid_request_error', message, code, param);
-}
-export function noSuch(kind: string, id: string) {
-  return new SandboxApiError(404, 'invalid_request_error', `No such ${kind}: '${id}'`, 'resource_missing', 'id');
-}
-
-export function str(value: FormValue | undefined, param: string): string {
-  if (typeof value !== 'string' || value === '') throw missing(param);
-  return value;
-}
-export function optionalStr(value: FormValue | undefined): string | null {
-  return typeof value === 'string' && value !== '' ? value : null;
-}
-export function int(value: FormValue | undefined, param: string, min = 0): number {
-  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) throw invalid(param, `Invalid integer: ${typeof value === 'string' ? value : '(missing)'}`, 'parameter_invalid_integer');
-  const n = Number(value);
-  if (n < min) throw invalid(param, `This value must be greater than or equal to ${min}.`, 'parameter_invalid_integer');
-  return n;
-}
-export function asArray(value: FormValue | undefined, param: string): FormValue[] {
-  if (value === undefined) throw missing(param);
-  if (!Array.isArray(value)) throw invalid(param, 'Invalid array');
-  return value;
-}
-export function asObject(value: FormValue | undefined, param: string): FormObject {
-  if (value === undefined) throw missing(param);
-  if (typeof value !== 'object' || Array.isArray(value)) throw invalid(param, 'Invalid object');
-  return value;
-}
-/** Stripe's metadata rules: up to 50 keys of 40 characters, values of 500. */
-export function stringMap(value: FormValue | undefined, param: string): Record<string, string> {
-  if (value === undefined || value === '') return {};
-  const obj = asObject(value, param);
-  const entries = Object.entries(obj);
-  if (entries.length > 50) throw invalid(param, 'Metadata can have up to 50 keys.');
-  const out: Record<string, string> = {};
-  for (const [k, v] of entries) {
-    if (typeof v !== 'string') throw invalid(`${param}[${k}]`, 'Metadata values must be strings.');
-    if (k.length > 40 || v.length > 500) throw invalid(`${param}[${k}]`, 'Metadata keys are at most 40 characters and values at most 500.');
-    out[k] = v;
-  }
-  return out;
-}
-
-/** The id of an expandable Stripe field (the sandbox stores ids, never expanded objects). */
+/** The id of an expandable Stripe field, which the sandbox always fills (it stores ids, never expanded objects). */
 function idOf(field: string | { id: string } | null): string {
-  if (field === null) throw new Error('the sandbox expected an id here');
-  return typeof field === 'string' ? field : field.id;
+  const id = idOrNull(field);
+  if (id === null) throw new Error('the sandbox expected an id here');
+  return id;
 }

@@ -16,9 +16,12 @@ import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/logger.js';
 import { SandboxApi } from './api.routes.js';
 import { sandboxPagesRouter, type OutboxEmailSummary } from './pages.routes.js';
-import { SandboxState, type Delivery, type PaymentMethodChoice, type SandboxEvent, type SandboxWebhook } from './sandbox-state.js';
+import type { PaymentMethodChoice, SandboxEvent } from './sandbox-objects.js';
+import type { Delivery, SandboxWebhook } from './sandbox-delivery.js';
+import { SandboxState } from './sandbox-state.js';
 
-export type { Delivery, SandboxEvent, SandboxWebhook } from './sandbox-state.js';
+export type { SandboxEvent } from './sandbox-objects.js';
+export type { Delivery, SandboxWebhook } from './sandbox-delivery.js';
 
 export interface StripeSandboxOptions {
   /** The public URL the pages are served under, e.g. `${PUBLIC_URL}/sandbox`: Checkout URLs start with it. */
