@@ -63,7 +63,10 @@ function fileTransport(outboxDir: string, replyTo: string, logger: Logger): Mail
       const stamp = email.created_at.toISOString().replace(/[:.]/g, '-');
       // Named by the email's id: a retry overwrites the same file instead of adding a second.
       const file = path.join(outboxDir, `${stamp}_${email.id}.eml`);
-      await fs.writeFile(file, info.message);
+      // Written beside it, then renamed: whoever watches the folder never reads half a message.
+      const partial = `${file}.${process.pid}.partial`;
+      await fs.writeFile(partial, info.message);
+      await fs.rename(partial, file);
       logger.info({ file, emailId: email.id, to: email.to_address, subject: email.subject }, `email written to ${file} (SMTP_URL is not set)`);
       return `file: ${file}`;
     },
