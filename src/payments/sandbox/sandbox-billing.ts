@@ -6,98 +6,23 @@
  * the tests drive a subscription through its life with these methods.
  */
 import type Stripe from 'stripe';
-import type { FormObject, FormValue } from './form-params.js';
+import { asObject, int, optionalStr, str, type FormObject, type FormValue } from './form-params.js';
 import { listObjects, type ListQuery } from './list-objects.js';
-import { asObject, int, optionalStr, str } from './form-params.js';
-import { invalid, newId, noSuch, SandboxApiError, type SandboxEvent, type SandboxLineItem, type SandboxSession } from './sandbox-objects.js';
+import {
+  invalid,
+  newId,
+  noSuch,
+  SandboxApiError,
+  type Interval,
+  type SandboxEvent,
+  type SandboxInvoice,
+  type SandboxInvoicePayment,
+  type SandboxLineItem,
+  type SandboxPortalSession,
+  type SandboxSession,
+  type SandboxSubscription,
+} from './sandbox-objects.js';
 import type { SandboxState } from './sandbox-state.js';
-
-type Interval = 'month' | 'year';
-
-export interface SandboxSubscription {
-  id: string;
-  object: 'subscription';
-  livemode: false;
-  created: number;
-  start_date: number;
-  status: Stripe.Subscription.Status;
-  customer: string;
-  currency: string;
-  metadata: Record<string, string>;
-  cancel_at_period_end: boolean;
-  cancel_at: number | null;
-  canceled_at: number | null;
-  ended_at: number | null;
-  trial_end: number | null;
-  pause_collection: { behavior: 'void' | 'keep_as_draft' | 'mark_uncollectible'; resumes_at: number | null } | null;
-  cancellation_details: { reason: Stripe.Subscription.CancellationDetails.Reason | null; comment: null; feedback: null };
-  latest_invoice: string | null;
-  items: {
-    object: 'list';
-    has_more: false;
-    url: string;
-    data: {
-      id: string;
-      object: 'subscription_item';
-      created: number;
-      quantity: number;
-      subscription: string;
-      current_period_start: number;
-      current_period_end: number;
-      metadata: Record<string, string>;
-      price: { id: string; object: 'price'; active: true; currency: string; unit_amount: number; product: string; type: 'recurring'; recurring: { interval: Interval; interval_count: 1; usage_type: 'licensed' } };
-    }[];
-  };
-}
-
-export interface SandboxInvoice {
-  id: string;
-  object: 'invoice';
-  livemode: false;
-  created: number;
-  customer: string;
-  customer_email: string | null;
-  currency: string;
-  status: 'open' | 'paid' | 'void';
-  billing_reason: 'subscription_create' | 'subscription_cycle';
-  amount_due: number;
-  amount_paid: number;
-  amount_remaining: number;
-  attempt_count: number;
-  attempted: boolean;
-  next_payment_attempt: number | null;
-  hosted_invoice_url: string;
-  period_start: number;
-  period_end: number;
-  parent: { type: 'subscription_details'; quote_details: null; subscription_details: { subscription: string; metadata: Record<string, string> } };
-  status_transitions: { finalized_at: number | null; paid_at: number | null; voided_at: number | null; marked_uncollectible_at: null };
-}
-
-export interface SandboxInvoicePayment {
-  id: string;
-  object: 'invoice_payment';
-  livemode: false;
-  created: number;
-  invoice: string;
-  amount_paid: number;
-  amount_requested: number;
-  currency: string;
-  is_default: true;
-  status: 'paid';
-  // Stripe names the charge only for a payment made without a PaymentIntent: an invoice's card payment names its PaymentIntent alone.
-  payment: { type: 'payment_intent'; payment_intent: string };
-  status_transitions: { paid_at: number; canceled_at: null };
-}
-
-export interface SandboxPortalSession {
-  id: string;
-  object: 'billing_portal.session';
-  livemode: false;
-  created: number;
-  customer: string;
-  return_url: string | null;
-  url: string;
-}
 
 type Result = { events: SandboxEvent[] };
 

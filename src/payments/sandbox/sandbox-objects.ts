@@ -1,6 +1,7 @@
 /**
  * What the sandbox's Stripe holds, shaped as the pinned API version shapes it
- * (Checkout Sessions, PaymentIntents, charges, refunds, disputes, events), the
+ * (Checkout Sessions, PaymentIntents, charges, refunds, disputes, events;
+ * subscriptions, invoices, invoice payments, portal sessions), the
  * Stripe-shaped error it answers with, and its Stripe-looking ids.
  */
 import { randomBytes } from 'node:crypto';
@@ -86,6 +87,95 @@ export interface SandboxLineItem {
 }
 
 export type PaymentMethodChoice = 'card' | 'bacs' | 'bacs_failure';
+
+// ---- Billing: subscriptions, their invoices and payments, portal sessions (used by sandbox-billing.ts) ----
+
+export type Interval = 'month' | 'year';
+
+export interface SandboxSubscription {
+  id: string;
+  object: 'subscription';
+  livemode: false;
+  created: number;
+  start_date: number;
+  status: Stripe.Subscription.Status;
+  customer: string;
+  currency: string;
+  metadata: Record<string, string>;
+  cancel_at_period_end: boolean;
+  cancel_at: number | null;
+  canceled_at: number | null;
+  ended_at: number | null;
+  trial_end: number | null;
+  pause_collection: { behavior: 'void' | 'keep_as_draft' | 'mark_uncollectible'; resumes_at: number | null } | null;
+  cancellation_details: { reason: Stripe.Subscription.CancellationDetails.Reason | null; comment: null; feedback: null };
+  latest_invoice: string | null;
+  items: {
+    object: 'list';
+    has_more: false;
+    url: string;
+    data: {
+      id: string;
+      object: 'subscription_item';
+      created: number;
+      quantity: number;
+      subscription: string;
+      current_period_start: number;
+      current_period_end: number;
+      metadata: Record<string, string>;
+      price: { id: string; object: 'price'; active: true; currency: string; unit_amount: number; product: string; type: 'recurring'; recurring: { interval: Interval; interval_count: 1; usage_type: 'licensed' } };
+    }[];
+  };
+}
+
+export interface SandboxInvoice {
+  id: string;
+  object: 'invoice';
+  livemode: false;
+  created: number;
+  customer: string;
+  customer_email: string | null;
+  currency: string;
+  status: 'open' | 'paid' | 'void';
+  billing_reason: 'subscription_create' | 'subscription_cycle';
+  amount_due: number;
+  amount_paid: number;
+  amount_remaining: number;
+  attempt_count: number;
+  attempted: boolean;
+  next_payment_attempt: number | null;
+  hosted_invoice_url: string;
+  period_start: number;
+  period_end: number;
+  parent: { type: 'subscription_details'; quote_details: null; subscription_details: { subscription: string; metadata: Record<string, string> } };
+  status_transitions: { finalized_at: number | null; paid_at: number | null; voided_at: number | null; marked_uncollectible_at: null };
+}
+
+export interface SandboxInvoicePayment {
+  id: string;
+  object: 'invoice_payment';
+  livemode: false;
+  created: number;
+  invoice: string;
+  amount_paid: number;
+  amount_requested: number;
+  currency: string;
+  is_default: true;
+  status: 'paid';
+  // Stripe names the charge only for a payment made without a PaymentIntent: an invoice's card payment names its PaymentIntent alone.
+  payment: { type: 'payment_intent'; payment_intent: string };
+  status_transitions: { paid_at: number; canceled_at: null };
+}
+
+export interface SandboxPortalSession {
+  id: string;
+  object: 'billing_portal.session';
+  livemode: false;
+  created: number;
+  customer: string;
+  return_url: string | null;
+  url: string;
+}
 
 /** A Stripe-shaped API error: `{ error: { type, message, code, param } }` with a 4xx (or 5xx) status. */
 export class SandboxApiError extends Error {
