@@ -10,9 +10,8 @@ import type { Executor } from '../db/database.js';
 import type { Member, ShareApplication } from '../db/schema.js';
 import { queueEmail } from '../email/outbox.service.js';
 import { readableMoney } from './applications.service.js';
-import { longDate } from '../lib/long-dates.js';
+import { longDate, longDateAt } from '../lib/long-dates.js';
 import { certificateAttachment } from './member-certificates.js';
-import { localDate } from './share-rules.js';
 import { humanReference } from '../lib/references.js';
 
 export async function tellMemberOfAllotment(
@@ -32,7 +31,7 @@ export async function tellMemberOfAllotment(
     holdingPaid: readableMoney(member.amount_paid, currency),
     admittedOn: member.admitted_on,
     admittedOnLong: longDate(member.admitted_on),
-    paidOnLong: application.paid_at ? longDate(localDate(application.paid_at, deps.config.society.timeZone)) : null,
+    paidOnLong: application.paid_at ? longDateAt(application.paid_at, deps.config.society.timeZone) : null,
     reference: humanReference('SHARES', application.id),
   };
   if (!admitted) {

@@ -13,7 +13,7 @@ import type { ShareWithdrawal, ShareWithdrawalStatus } from '../db/schema.js';
 import { AppError } from '../lib/errors.js';
 import { queueEmail } from '../email/outbox.service.js';
 import { formatMoney } from '../lib/money.js';
-import { longDate } from '../lib/long-dates.js';
+import { longDate, longDateAt } from '../lib/long-dates.js';
 import { noticeAddressOfMember } from './member-records.repository.js';
 import { findCurrentMemberForPerson, findMember } from './register.repository.js';
 import { appendShareTransaction } from './register-changes.js';
@@ -210,7 +210,7 @@ async function queueDecisionEmail(
       memberNumber: to.number,
       shares: before.shares,
       decision: action,
-      requestedOnLong: longDate(localDate(before.requested_at, deps.config.society.timeZone)),
+      requestedOnLong: longDateAt(before.requested_at, deps.config.society.timeZone),
       noticeEndsOnLong: longDate(before.notice_ends_on),
       amount: after.amount === null ? null : formatMoney(after.amount, deps.config.society.currency),
     },
