@@ -9,6 +9,7 @@ import { benchRegisterExport } from './register-export.js';
 import { benchStartup } from './startup.js';
 import { createScratchDatabase, printFigure, startBenchPostgres } from './support.js';
 import { benchWebhookIngestion } from './webhook-ingestion.js';
+import { benchWebhookRecordingCeiling } from './webhook-recording-ceiling.js';
 
 const only = new Set(process.argv.slice(2));
 const wanted = (name: string) => only.size === 0 || only.has(name);
@@ -59,6 +60,15 @@ try {
       printFigure('peak RSS of the service (target <= 150 MB)', `${r.peakRssMb.toFixed(0)} MB`, rssMet);
     } finally {
       await database.drop();
+    }
+    // No target of its own: the most the recording figure above can be on this machine.
+    const alone = await createScratchDatabase(server.url);
+    try {
+      const r = await benchWebhookRecordingCeiling(alone);
+      printFigure('recorded with no job worker running', `${r.eventsPerSecond.toFixed(0)} events/s (inserts ${r.baselineInsertsPerSecond.toFixed(0)} tx/s)`);
+      printFigure('  / single-row inserts (recording ceiling)', `${r.ratio.toFixed(2)}${r.failures > 0 ? ` (${r.failures} not answered 200)` : ''}`);
+    } finally {
+      await alone.drop();
     }
   }
   if (wanted('register')) {

@@ -71,8 +71,15 @@ export interface BenchApp {
   close(): Promise<void>;
 }
 
+export interface BenchAppOptions {
+  env?: Record<string, string>;
+  /** false: no job worker in this process (nothing recorded is applied while it runs). Default true. */
+  jobWorker?: boolean;
+}
+
 /** The real app, configured as in production (info logs, written to /dev/null), on a free port. */
-export async function startBenchApp(database: ScratchDatabase, env: Record<string, string> = {}): Promise<BenchApp> {
+export async function startBenchApp(database: ScratchDatabase, options: BenchAppOptions = {}): Promise<BenchApp> {
+  const env = options.env ?? {};
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'reader-coop-bench-'));
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -90,7 +97,8 @@ export async function startBenchApp(database: ScratchDatabase, env: Record<strin
   const instance = buildInstance({ config, db: database.handle.db, clock: systemClock, logger, stripeWebhookSecret: BENCH_WEBHOOK_SECRET });
   const { deps } = instance;
   // As service.ts runs it: the job worker applies recorded events as their jobs are added.
-  const worker = await instance.startWorker({ pool: database.handle.pool, concurrency: JOB_CONCURRENCY, pollInterval: 1000 });
+  const worker =
+    options.jobWorker === false ? undefined : await instance.startWorker({ pool: database.handle.pool, concurrency: JOB_CONCURRENCY, pollInterval: 1000 });
   const server = instance.app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   return {
@@ -99,7 +107,7 @@ export async function startBenchApp(database: ScratchDatabase, env: Record<strin
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await worker.stop();
+      await worker?.stop();
       await fs.rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -12,10 +12,10 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import Stripe from 'stripe';
 import { BENCH_WEBHOOK_SECRET, inParallel, startServiceProcess, type ScratchDatabase } from './support.js';
-import { postFromWorker } from './webhook-load.js';
+import { postFromWorker, type SignedBody } from './webhook-load.js';
 
-const EVENTS = 2_000;
-const CONCURRENCY = 16;
+export const EVENTS = 2_000;
+export const CONCURRENCY = 16;
 
 export async function benchWebhookIngestion(database: ScratchDatabase) {
   const { db } = database.handle;
@@ -26,25 +26,7 @@ export async function benchWebhookIngestion(database: ScratchDatabase) {
     const first = await fetch(`${service.url}/api/fighting-fund`);
     const { campaign } = (await first.json()) as { campaign: { slug: string } };
     const before = await raised(service.url, campaign.slug);
-    const nowSeconds = Math.floor(Date.now() / 1000);
-
-    // 2,000 pending donations, each with the Checkout Session we would have created for it.
-    const rows = await sql<{ donation_id: string; checkout_id: string; amount: number; n: number }>`
-      with d as (
-        insert into donations (campaign_id, amount, currency, email)
-        select c.id, 100 + g, c.currency, 'bench' || g || '@example.org'
-        from campaigns c, generate_series(1, ${EVENTS}) g where c.slug = ${campaign.slug}
-        returning id, amount
-      ), numbered as (select id, amount, row_number() over (order by id) as n from d)
-      insert into checkout_sessions (purpose, record_id, mode, amount, currency, stripe_session_id, url, status)
-      select 'donation', id, 'payment', amount, 'GBP', 'cs_bench_' || n, 'http://sandbox.invalid/' || n, 'open' from numbered
-      returning record_id as donation_id, id as checkout_id, amount, substring(stripe_session_id from 10)::int as n`.execute(db);
-    const expectedSum = rows.rows.reduce((sum, r) => sum + r.amount, 0);
-
-    const bodies = rows.rows.map((r) => {
-      const payload = JSON.stringify(completedEvent(r, nowSeconds));
-      return { payload, signature: Stripe.webhooks.generateTestHeaderString({ payload, secret: BENCH_WEBHOOK_SECRET }) };
-    });
+    const { bodies, expectedSum } = await signedPaymentEvents(db, campaign.slug);
 
     // The load runs in a worker thread, so polling the fund below does not slow the sending.
     const sending = postFromWorker({ url: service.url, path: '/webhooks/stripe', bodies, concurrency: CONCURRENCY });
@@ -84,6 +66,29 @@ export async function benchWebhookIngestion(database: ScratchDatabase) {
   }
 }
 
+/**
+ * EVENTS pending donations to the campaign, each with the Checkout Session we would
+ * have created for it, and the signed checkout.session.completed event that pays it.
+ */
+export async function signedPaymentEvents(db: ScratchDatabase['handle']['db'], campaignSlug: string): Promise<{ bodies: SignedBody[]; expectedSum: number }> {
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  const rows = await sql<{ donation_id: string; checkout_id: string; amount: number; n: number }>`
+    with d as (
+      insert into donations (campaign_id, amount, currency, email)
+      select c.id, 100 + g, c.currency, 'bench' || g || '@example.org'
+      from campaigns c, generate_series(1, ${EVENTS}) g where c.slug = ${campaignSlug}
+      returning id, amount
+    ), numbered as (select id, amount, row_number() over (order by id) as n from d)
+    insert into checkout_sessions (purpose, record_id, mode, amount, currency, stripe_session_id, url, status)
+    select 'donation', id, 'payment', amount, 'GBP', 'cs_bench_' || n, 'http://sandbox.invalid/' || n, 'open' from numbered
+    returning record_id as donation_id, id as checkout_id, amount, substring(stripe_session_id from 10)::int as n`.execute(db);
+  const bodies = rows.rows.map((r) => {
+    const payload = JSON.stringify(completedEvent(r, nowSeconds));
+    return { payload, signature: Stripe.webhooks.generateTestHeaderString({ payload, secret: BENCH_WEBHOOK_SECRET }) };
+  });
+  return { bodies, expectedSum: rows.rows.reduce((sum, r) => sum + r.amount, 0) };
+}
+
 function completedEvent(r: { donation_id: string; checkout_id: string; amount: number; n: number }, created: number) {
   const session = {
     id: `cs_bench_${r.n}`,
@@ -121,7 +126,7 @@ async function raised(url: string, slug: string): Promise<number> {
 }
 
 /** The reference rate: BEGIN; INSERT one row; COMMIT; 16 clients at a time. */
-async function singleRowInsertRate(url: string): Promise<number> {
+export async function singleRowInsertRate(url: string): Promise<number> {
   const pool = new pg.Pool({ connectionString: url, max: CONCURRENCY });
   try {
     await pool.query('create table if not exists bench_single_row (id bigint generated always as identity primary key, payload jsonb not null, at timestamptz not null default now())');
