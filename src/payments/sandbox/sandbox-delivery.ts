@@ -1,7 +1,8 @@
 /**
  * The sandbox's webhook sender: signs each event as Stripe does and POSTs it to the
  * webhook URL, one event after another in the order given, retrying a delivery that
- * failed a few times, and keeps a record of every delivery for the dashboard. It
+ * failed a few times, and keeps the latest deliveries for the dashboard (a sandbox
+that runs for weeks under `npm start` must not keep every one). It
  * also runs the sandbox's delayed steps (a Bacs payment settling a few seconds
  * after it was made); close() stops them all.
  */
@@ -37,9 +38,12 @@ export interface WebhookSenderOptions {
   deliveryAttempts?: number | undefined;
   /** Milliseconds before each retry of a delivery (default 250, 1000, 3000). */
   retryDelaysMs?: number[] | undefined;
+  /** How many of the latest deliveries are kept for the dashboard (default 100; it shows 20). */
+  keptDeliveries?: number | undefined;
 }
 
 export class WebhookSender {
+  /** The latest deliveries, oldest first: at most `keptDeliveries`. */
   readonly deliveries: Delivery[] = [];
   webhook: SandboxWebhook | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -73,6 +77,8 @@ export class WebhookSender {
     const target = this.webhook;
     const delivery: Delivery = { eventId: event.id, type: event.type, url: target?.url ?? '', attempts: 0, status: null };
     this.deliveries.push(delivery);
+    const kept = this.options.keptDeliveries ?? 100;
+    if (this.deliveries.length > kept) this.deliveries.splice(0, this.deliveries.length - kept);
     if (!target) {
       delivery.error = 'not sent: no webhook URL is set';
       return delivery;
