@@ -44,7 +44,6 @@ export class SandboxState {
   readonly charges = new Map<string, SandboxCharge>();
   readonly refunds = new Map<string, SandboxRefund>();
   readonly disputes = new Map<string, SandboxDispute>();
-  readonly events: SandboxEvent[] = [];
   private readonly chargeBySession = new Map<string, string>();
   private readonly sender: WebhookSender;
   private readonly clock: Clock;
@@ -54,7 +53,8 @@ export class SandboxState {
     this.clock = options.clock ?? realClock;
   }
 
-  private nowSeconds(): number {
+  /** The sandbox's time in Unix seconds, as Stripe writes `created` (its clock, which tests may move). */
+  nowSeconds(): number {
     return Math.floor(this.clock.now().getTime() / 1000);
   }
 
@@ -135,10 +135,6 @@ export class SandboxState {
 
   /** Customers, subscriptions, invoices and the Customer Portal (sandbox-billing.ts). */
   readonly billing = new SandboxBilling(this);
-
-  nowSecondsForBilling(): number {
-    return this.nowSeconds();
-  }
 
   get pagesUrl(): string {
     return this.options.pagesUrl;
@@ -458,7 +454,6 @@ export class SandboxState {
       type,
       data: { object: structuredClone(object) },
     };
-    this.events.push(event);
     return event;
   }
 
