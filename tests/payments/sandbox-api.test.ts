@@ -4,6 +4,7 @@
  */
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FixedClock } from '../../src/lib/clock.js';
 import { decodeStripeParams } from '../../src/payments/sandbox/form-params.js';
 import { createStripeClient } from '../../src/payments/stripe-client.js';
 import { startFakeStripe, type FakeStripe } from '../support/fake-stripe.js';
@@ -165,5 +166,28 @@ describe('the sandbox Stripe API', () => {
     const prefixed = createStripeClient({ secretKey: 'sk_test_sandbox', apiBase: `${fake.url}/sandbox/stripe`, maxNetworkRetries: 0 });
     const session = await prefixed.checkout.sessions.create(sessionParams());
     expect((await prefixed.checkout.sessions.retrieve(session.id)).id).toBe(session.id);
+  });
+});
+
+describe('the sandbox Stripe API over days', () => {
+  let fake: FakeStripe;
+  let stripe: Stripe;
+  const clock = new FixedClock('2026-11-02T09:00:00Z');
+  beforeAll(async () => {
+    fake = await startFakeStripe({ webhookSecret: 'whsec_unused', clock });
+    stripe = createStripeClient({ secretKey: 'sk_test_sandbox', apiBase: fake.url, maxNetworkRetries: 0 });
+  });
+  afterAll(() => fake.close());
+
+  it('when an idempotency key is used again after 24 hours, then it is forgotten, as Stripe forgets it, and the request runs anew', async () => {
+    const first = await stripe.checkout.sessions.create(sessionParams(), { idempotencyKey: 'k-a-day' });
+
+    clock.advance(23 * 3600_000);
+    expect((await stripe.checkout.sessions.create(sessionParams(), { idempotencyKey: 'k-a-day' })).id).toBe(first.id);
+
+    clock.advance(2 * 3600_000);
+    const again = await stripe.checkout.sessions.create(sessionParams({ customer_email: 'other@example.org' }), { idempotencyKey: 'k-a-day' });
+    expect(again.id).not.toBe(first.id);
+    expect(again.customer_email).toBe('other@example.org');
   });
 });

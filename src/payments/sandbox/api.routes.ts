@@ -17,7 +17,12 @@ interface StoredResponse {
   fingerprint: string;
   status: number;
   body: unknown;
+  /** When it was first answered (the sandbox's Unix seconds). */
+  at: number;
 }
+
+/** Stripe forgets an idempotency key after 24 hours; so does the sandbox, which would otherwise keep every one. */
+export const IDEMPOTENCY_KEY_SECONDS = 24 * 60 * 60;
 
 export class SandboxApi {
   private readonly idempotent = new Map<string, StoredResponse>();
@@ -156,6 +161,7 @@ export class SandboxApi {
       const key = req.method === 'POST' ? (req.get('idempotency-key') ?? null) : null;
       const fingerprint = createHash('sha256').update(`${req.method} ${req.path} ${JSON.stringify(params)}`).digest('hex');
       if (key) {
+        this.forgetOldKeys();
         const stored = this.idempotent.get(key);
         if (stored) {
           if (stored.fingerprint !== fingerprint) {
@@ -177,9 +183,19 @@ export class SandboxApi {
         body = err.toJSON();
       }
       // Stripe replays errors too, except for server errors, which may be retried.
-      if (key && status < 500) this.idempotent.set(key, { fingerprint, status, body: structuredClone(body) });
+      // Only a key not held (or just forgotten) gets here: the map keeps the order keys were answered in.
+      if (key && status < 500) this.idempotent.set(key, { fingerprint, status, body: structuredClone(body), at: this.state.nowSeconds() });
       this.send(res, body, status);
     };
+  }
+
+  /** Drops the keys answered more than IDEMPOTENCY_KEY_SECONDS ago: the map is in answer order, so from the front. */
+  private forgetOldKeys(): void {
+    const oldest = this.state.nowSeconds() - IDEMPOTENCY_KEY_SECONDS;
+    for (const [key, stored] of this.idempotent) {
+      if (stored.at >= oldest) break;
+      this.idempotent.delete(key);
+    }
   }
 
   private send(res: Response, body: unknown, status = 200): void {

@@ -40,7 +40,7 @@ export class SandboxBilling {
   constructor(private readonly state: SandboxState) {}
 
   private now(): number {
-    return this.state.nowSecondsForBilling();
+    return this.state.nowSeconds();
   }
 
   /** Remembers a subscription-mode session's interval and subscription_data.metadata. */
