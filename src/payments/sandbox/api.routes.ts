@@ -22,7 +22,7 @@ interface StoredResponse {
 }
 
 /** Stripe forgets an idempotency key after 24 hours; so does the sandbox, which would otherwise keep every one. */
-export const IDEMPOTENCY_KEY_SECONDS = 24 * 60 * 60;
+const IDEMPOTENCY_KEY_SECONDS = 24 * 60 * 60;
 
 export class SandboxApi {
   private readonly idempotent = new Map<string, StoredResponse>();

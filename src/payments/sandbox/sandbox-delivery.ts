@@ -2,9 +2,9 @@
  * The sandbox's webhook sender: signs each event as Stripe does and POSTs it to the
  * webhook URL, one event after another in the order given, retrying a delivery that
  * failed a few times, and keeps the latest deliveries for the dashboard (a sandbox
-that runs for weeks under `npm start` must not keep every one). It
- * also runs the sandbox's delayed steps (a Bacs payment settling a few seconds
- * after it was made); close() stops them all.
+ * that runs for weeks under `npm start` must not keep every one). It also runs the
+ * sandbox's delayed steps (a Bacs payment settling a few seconds after it was
+ * made); close() stops them all.
  */
 import Stripe from 'stripe';
 import type { Logger } from '../../lib/logger.js';
