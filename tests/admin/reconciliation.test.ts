@@ -72,7 +72,7 @@ describe('reconciliation with Stripe', () => {
     const paid = await startDonation(app, { amount: 4000 });
     await app.stripe.pay(paid.sessionId);
     const charge = app.stripe.sandbox.state.chargeOf(paid.sessionId);
-    app.stripe.sandbox.state.createRefund({ charge: charge.id, amount: 1000 });
+    app.stripe.sandbox.state.moneyBack.createRefund({ charge: charge.id, amount: 1000 });
     const found = await check();
     expect(found.body.differences).toEqual([expect.objectContaining({ kind: 'missing_in_books', object: 'refund', stripeAmount: -1000 })]);
     const repaired = await repair();
@@ -92,7 +92,7 @@ describe('reconciliation with Stripe', () => {
     const before = await app.deps.stripe.charges.list({ created: { lte: created.gte - 1 } });
     expect(before.data).toEqual([]);
     const refunds = await app.deps.stripe.refunds.list({ created, limit: 100 });
-    expect(refunds.data.length).toBe(app.stripe.sandbox.state.refunds.size);
+    expect(refunds.data.length).toBe(app.stripe.sandbox.state.moneyBack.refunds.size);
     const disputes = await app.deps.stripe.disputes.list({ created, limit: 100 });
     expect(disputes.data).toEqual([]);
   });

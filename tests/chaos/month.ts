@@ -127,17 +127,17 @@ export async function playMonth(stripe: FakeStripe, post: Post, size: MonthSize)
     if (chance(0.06)) {
       // Shares are refunded in full (a refund undoes the allotment); gifts sometimes in part.
       const amount = p.kind === 'donation' && chance(0.5) ? 1 + randomInt(charge.amount - 1) : undefined;
-      events.push(...state.createRefund({ charge: charge.id, amount }).events);
+      events.push(...state.moneyBack.createRefund({ charge: charge.id, amount }).events);
       count(amount ? 'partial refunds' : 'full refunds');
       if (amount && chance(0.3)) {
-        events.push(...state.createRefund({ charge: charge.id }).events);
+        events.push(...state.moneyBack.createRefund({ charge: charge.id }).events);
         count('second refunds');
       }
     } else if (chance(0.03)) {
-      const { dispute, events: opened } = state.openDispute(p.sessionId);
+      const { dispute, events: opened } = state.moneyBack.openDispute(p.sessionId);
       events.push(...opened);
       const outcome = pick(['won', 'lost', 'open'] as const);
-      if (outcome !== 'open') events.push(...state.closeDispute(dispute.id, outcome).events);
+      if (outcome !== 'open') events.push(...state.moneyBack.closeDispute(dispute.id, outcome).events);
       count(`disputes ${outcome}`);
     }
   }
@@ -159,7 +159,7 @@ export interface ExpectedBooks {
 /** What Stripe holds at the end, turned into what our books must say. */
 export function expectedBooks(stripe: FakeStripe, month: Month): ExpectedBooks {
   const state = stripe.sandbox.state;
-  const disputesByCharge = new Map([...state.disputes.values()].map((d) => [typeof d.charge === 'string' ? d.charge : d.charge.id, d]));
+  const disputesByCharge = new Map([...state.moneyBack.disputes.values()].map((d) => [typeof d.charge === 'string' ? d.charge : d.charge.id, d]));
   const donationNet = new Map<string, number>();
   const applicationShares = new Map<string, number>();
   const sharesByEmail = new Map<string, number>();

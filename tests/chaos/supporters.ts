@@ -93,7 +93,7 @@ export async function playSupporters(
     if (!chance(0.03)) continue;
     const charge = billing.chargeOfInvoice(invoice.id);
     const amount = chance(0.5) ? 1 + randomInt(invoice.amount_paid - 1) : undefined;
-    events.push(...state.createRefund({ charge, amount }).events);
+    events.push(...state.moneyBack.createRefund({ charge, amount }).events);
     count(amount ? 'supporter payments refunded in part' : 'supporter payments refunded in full');
   }
   return { signups, events, counts };

@@ -203,7 +203,7 @@ describe('POST /webhooks/stripe', () => {
       const d = await startDonation(app, { amount: 1500, name: 'Out Of Order', acknowledge: true });
       const completed = state().pay(d.sessionId, 'card').events[0]!;
       const chargeId = state().chargeOf(d.sessionId).id;
-      const refunded = state().createRefund({ charge: chargeId, amount: 500 }).events[0]!;
+      const refunded = state().moneyBack.createRefund({ charge: chargeId, amount: 500 }).events[0]!;
 
       expect((await app.deliverWebhook(refunded)).body.outcome).toBe('recorded');
       expect(await eventResult(app, refunded.id)).toMatchObject({ outcome: 'applied' });
@@ -254,7 +254,7 @@ describe('POST /webhooks/stripe', () => {
       const first = await startDonation(app, { amount: 700 });
       const last = await startDonation(app, { amount: 800 });
       const before = state().pay(first.sessionId, 'card').events[0]!;
-      const refunded = state().createRefund({ charge: state().chargeOf(paid.sessionId).id, amount: 250 }).events[0]!;
+      const refunded = state().moneyBack.createRefund({ charge: state().chargeOf(paid.sessionId).id, amount: 250 }).events[0]!;
       const after = state().pay(last.sessionId, 'card').events[0]!;
       app.stripe.failNext('/v1/refunds', 1, { method: 'GET' });
       // As deliveries arriving together are: one statement, one job for the three.
@@ -288,9 +288,9 @@ describe('POST /webhooks/stripe', () => {
       const d = await startDonation(app, { amount: 1000 });
       await app.stripe.pay(d.sessionId);
       const chargeId = state().chargeOf(d.sessionId).id;
-      const failed = state().createRefund({ charge: chargeId, amount: 400 });
-      state().refunds.get(failed.refund.id)!.status = 'failed';
-      const ok = state().createRefund({ charge: chargeId, amount: 100 });
+      const failed = state().moneyBack.createRefund({ charge: chargeId, amount: 400 });
+      state().moneyBack.refunds.get(failed.refund.id)!.status = 'failed';
+      const ok = state().moneyBack.createRefund({ charge: chargeId, amount: 100 });
       expect((await app.deliverWebhook(ok.events[0]!)).status).toBe(200);
       expect((await ledgerOf(app, d.donationId)).filter((e) => e.kind === 'refund').map((e) => e.stripe_key)).toEqual([`refund:${ok.refund.id}`]);
     });
@@ -298,7 +298,7 @@ describe('POST /webhooks/stripe', () => {
     it('when a dispute is only an inquiry (no funds withdrawn), then nothing is booked', async () => {
       const d = await startDonation(app, { amount: 1000 });
       await app.stripe.pay(d.sessionId);
-      const { dispute } = state().openDispute(d.sessionId);
+      const { dispute } = state().moneyBack.openDispute(d.sessionId);
       const inquiry = state().event('charge.dispute.created', { ...dispute, status: 'warning_needs_response' });
       expect((await app.deliverWebhook(inquiry)).status).toBe(200);
       expect(await eventResult(app, inquiry.id)).toMatchObject({ outcome: 'ignored' });
@@ -336,9 +336,9 @@ describe('POST /webhooks/stripe', () => {
     it('when a won dispute is told before its opening and before the payment, then the end state is the same', async () => {
       const d = await startDonation(app, { amount: 3200 });
       const completed = state().pay(d.sessionId, 'card').events[0]!;
-      const opened = state().openDispute(d.sessionId).events;
+      const opened = state().moneyBack.openDispute(d.sessionId).events;
       const dispute = opened[0]!.data.object as { id: string };
-      const closed = state().closeDispute(dispute.id, 'won').events[0]!;
+      const closed = state().moneyBack.closeDispute(dispute.id, 'won').events[0]!;
       for (const e of [closed, ...opened, completed]) expect((await app.deliverWebhook(e)).status).toBe(200);
       expect((await ledgerOf(app, d.donationId)).map((e) => [e.kind, e.amount])).toEqual([
         ['online_donation', 3200],

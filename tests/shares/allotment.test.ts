@@ -239,7 +239,7 @@ describe('refunds and disputes of share payments', () => {
     const { id, sessionId } = await applyOk(app, personApplication(25, { email }));
     const completed = eventOfType(app.stripe.sandbox.state.pay(sessionId, 'card').events, 'checkout.session.completed');
     const charge = app.stripe.sandbox.state.chargeOf(sessionId);
-    const refunded = eventOfType(app.stripe.sandbox.state.createRefund({ charge: charge.id }).events, 'charge.refunded');
+    const refunded = eventOfType(app.stripe.sandbox.state.moneyBack.createRefund({ charge: charge.id }).events, 'charge.refunded');
 
     expect((await app.deliverWebhook(refunded)).status).toBe(200);
     expect((await app.deliverWebhook(completed)).status).toBe(200);

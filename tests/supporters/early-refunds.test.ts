@@ -63,7 +63,7 @@ describe('a refund or dispute of a supporter\'s payment that arrives before its 
     app.clock.set('2027-01-12T09:00:00Z');
     const decemberBefore = await raised('2026-12');
     const januaryBefore = await raised('2027-01');
-    const { refund, events } = app.stripe.sandbox.state.createRefund({ charge: renewal.chargeId });
+    const { refund, events } = app.stripe.sandbox.state.moneyBack.createRefund({ charge: renewal.chargeId });
     await deliver(app, events);
 
     expect((await eventResult(app, events[0]!.id))?.outcome).toBe('applied');
@@ -114,7 +114,7 @@ describe('a refund or dispute of a supporter\'s payment that arrives before its 
     const { supporterId, sessionId, email } = await startSupporter(app, { amount: 600 });
     const { events: checkoutEvents, subscriptionId } = payWithoutDelivery(app, sessionId);
     const invoiceId = billing().getSubscription(subscriptionId).latest_invoice!;
-    const { refund, events } = app.stripe.sandbox.state.createRefund({ charge: billing().chargeOfInvoice(invoiceId), amount: 200 });
+    const { refund, events } = app.stripe.sandbox.state.moneyBack.createRefund({ charge: billing().chargeOfInvoice(invoiceId), amount: 200 });
     await deliver(app, events);
     expect((await eventResult(app, events[0]!.id))?.outcome).toBe('applied');
     const booked = await entriesOfInvoice(invoiceId);
@@ -139,7 +139,7 @@ describe('a refund or dispute of a supporter\'s payment that arrives before its 
 
     app.clock.set('2026-12-20T10:00:00Z');
     const before = await raised('2026-12');
-    const { dispute, events } = app.stripe.sandbox.state.disputeCharge(renewal.chargeId);
+    const { dispute, events } = app.stripe.sandbox.state.moneyBack.disputeCharge(renewal.chargeId);
     expect(events.map((e) => e.type)).toEqual(['charge.dispute.created', 'charge.dispute.funds_withdrawn']);
     await deliver(app, events);
     for (const e of events) expect((await eventResult(app, e.id))?.outcome).toBe('applied');
@@ -156,7 +156,7 @@ describe('a refund or dispute of a supporter\'s payment that arrives before its 
     expect(await raised('2026-12')).toBe(before);
     expect(await receiptsFor(email, renewal.invoiceId)).toHaveLength(1);
 
-    const closed = app.stripe.sandbox.state.closeDispute(dispute.id, 'won');
+    const closed = app.stripe.sandbox.state.moneyBack.closeDispute(dispute.id, 'won');
     await deliver(app, closed.events);
     expect((await entriesOfInvoice(renewal.invoiceId)).back.map((e) => [e.kind, e.amount])).toEqual([
       ['dispute', -700],
@@ -184,7 +184,7 @@ describe('a refund or dispute of a supporter\'s payment that arrives before its 
       const invoiceId = billing().getSubscription(subscriptionId).latest_invoice!;
       const chargeId = billing().chargeOfInvoice(invoiceId);
       const ledgerBefore = await app.db.selectFrom('ledger_entries').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
-      const { events } = app.stripe.sandbox.state.createRefund({ charge: chargeId });
+      const { events } = app.stripe.sandbox.state.moneyBack.createRefund({ charge: chargeId });
       await deliver(app, events);
 
       expect((await eventResult(app, events[0]!.id))?.outcome, JSON.stringify(metadata)).toBe('ignored');
@@ -207,7 +207,7 @@ describe('when supporter payments do not count toward the fund', () => {
       const { subscriptionId, email } = await becomeSupporter(other, { amount: 500 });
       const { events: renewed } = other.stripe.sandbox.state.billing.renew(subscriptionId);
       const invoiceId = other.stripe.sandbox.state.billing.getSubscription(subscriptionId).latest_invoice!;
-      const { events } = other.stripe.sandbox.state.createRefund({ charge: other.stripe.sandbox.state.billing.chargeOfInvoice(invoiceId) });
+      const { events } = other.stripe.sandbox.state.moneyBack.createRefund({ charge: other.stripe.sandbox.state.billing.chargeOfInvoice(invoiceId) });
       await deliver(other, events);
       expect((await eventResult(other, events[0]!.id))?.outcome).toBe('applied');
       expect(await other.db.selectFrom('checkout_payments').select('invoice_id').where('invoice_id', '=', invoiceId).execute()).toHaveLength(1);

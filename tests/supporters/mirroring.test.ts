@@ -155,7 +155,7 @@ describe('mirroring a subscription', () => {
     const { subscriptionId } = await becomeSupporter(app, { amount: 1200 });
     const state = app.stripe.sandbox.state;
     const invoiceId = state.billing.getSubscription(subscriptionId).latest_invoice!;
-    const { events } = state.createRefund({ charge: state.billing.chargeOfInvoice(invoiceId), amount: 200 });
+    const { events } = state.moneyBack.createRefund({ charge: state.billing.chargeOfInvoice(invoiceId), amount: 200 });
     await deliver(app, events);
     const entries = (await invoiceEntries(app)).filter((e) => e.stripe_key === `invoice:${invoiceId}` || e.stripe_key?.startsWith('refund:'));
     const payment = entries.find((e) => e.stripe_key === `invoice:${invoiceId}`)!;

@@ -47,7 +47,7 @@ export class SandboxApi {
     router.get(
       '/v1/refunds',
       this.handle((p) =>
-        this.state.listRefunds({
+        this.state.moneyBack.listRefunds({
           charge: optional(p.charge),
           paymentIntent: optional(p.payment_intent),
           created: createdRange(p.created),
@@ -70,7 +70,7 @@ export class SandboxApi {
     router.get(
       '/v1/disputes',
       this.handle((p) =>
-        this.state.listDisputes({
+        this.state.moneyBack.listDisputes({
           charge: optional(p.charge),
           paymentIntent: optional(p.payment_intent),
           created: createdRange(p.created),
@@ -86,7 +86,7 @@ export class SandboxApi {
         if (amount !== undefined && !/^\d{1,15}$/.test(amount)) {
           throw new SandboxApiError(400, 'invalid_request_error', `Invalid integer: ${amount}`, 'parameter_invalid_integer', 'amount');
         }
-        const { refund, events } = this.state.createRefund({
+        const { refund, events } = this.state.moneyBack.createRefund({
           charge: optional(p.charge),
           paymentIntent: optional(p.payment_intent),
           amount: amount === undefined ? undefined : Number(amount),
@@ -132,8 +132,8 @@ export class SandboxApi {
     );
     router.post('/v1/billing_portal/sessions', this.handle((p) => this.state.billing.createPortalSession(p)));
     router.get('/v1/charges/:id', this.handle((_p, req) => this.state.getCharge(String(req.params.id))));
-    router.get('/v1/refunds/:id', this.handle((_p, req) => this.state.getRefund(String(req.params.id))));
-    router.get('/v1/disputes/:id', this.handle((_p, req) => this.state.getDispute(String(req.params.id))));
+    router.get('/v1/refunds/:id', this.handle((_p, req) => this.state.moneyBack.getRefund(String(req.params.id))));
+    router.get('/v1/disputes/:id', this.handle((_p, req) => this.state.moneyBack.getDispute(String(req.params.id))));
     router.get('/v1/payment_intents/:id', this.handle((_p, req) => this.state.getPaymentIntent(String(req.params.id))));
 
     router.use((req, res) => {

@@ -92,7 +92,7 @@ export function sandboxPagesRouter(
       } catch {
         charge = undefined;
       }
-      const disputes = charge ? [...state.disputes.values()].filter((d) => d.charge === charge.id) : [];
+      const disputes = charge ? [...state.moneyBack.disputes.values()].filter((d) => d.charge === charge.id) : [];
       return { session, charge, disputes, description: state.lineItems.get(session.id)?.[0]?.name ?? '' };
     });
     const subscriptions = [...state.billing.subscriptions.values()].reverse().map((subscription) => ({
@@ -129,7 +129,7 @@ export function sandboxPagesRouter(
   });
 
   router.post('/invoices/:id/refund', async (req, res) => {
-    const { events } = state.createRefund({ charge: state.billing.chargeOfInvoice(req.params.id) });
+    const { events } = state.moneyBack.createRefund({ charge: state.billing.chargeOfInvoice(req.params.id) });
     await state.deliver(events);
     res.redirect(303, base);
   });
@@ -174,20 +174,20 @@ export function sandboxPagesRouter(
     const amount = text === '' ? undefined : parseMajorUnits(text);
     if (amount === null) throw new SandboxApiError(400, 'invalid_request_error', 'Give the refund in pounds, such as 5 or 2.50, or leave it empty for a full refund.');
     const charge = state.chargeOf(req.params.id);
-    const { events } = state.createRefund({ charge: charge.id, amount });
+    const { events } = state.moneyBack.createRefund({ charge: charge.id, amount });
     await state.deliver(events);
     res.redirect(303, base);
   });
 
   router.post('/sessions/:id/dispute', async (req, res) => {
-    const { events } = state.openDispute(req.params.id);
+    const { events } = state.moneyBack.openDispute(req.params.id);
     await state.deliver(events);
     res.redirect(303, base);
   });
 
   router.post('/disputes/:id/close', async (req, res) => {
     const outcome = formField(req.body, 'outcome') === 'won' ? 'won' : 'lost';
-    const { events } = state.closeDispute(req.params.id, outcome);
+    const { events } = state.moneyBack.closeDispute(req.params.id, outcome);
     await state.deliver(events);
     res.redirect(303, base);
   });

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type Stripe from 'stripe';
+import { idOf } from '../stripe-ids.js';
 
 export type SandboxSession = Pick<
   Stripe.Checkout.Session,
@@ -201,6 +202,13 @@ export function newId(prefix: string, length: number): string {
   let out = '';
   for (const b of bytes) out += ALPHABET.charAt(b % ALPHABET.length);
   return `${prefix}_${out}`;
+}
+
+/** The id of an expandable Stripe field, which the sandbox always fills (it stores ids, never expanded objects). */
+export function heldId(field: string | { id: string } | null): string {
+  const id = idOf(field);
+  if (id === null) throw new Error('the sandbox expected an id here');
+  return id;
 }
 
 export function missing(param: string) {

@@ -1,17 +1,18 @@
 /**
- * The sandbox's Stripe: Checkout Sessions, PaymentIntents, charges, refunds and
- * disputes held in memory (they vanish when the process stops; the service's
+ * The sandbox's Stripe: Checkout Sessions, PaymentIntents and charges (refunds and
+ * disputes in sandbox-money-back.ts, Billing in sandbox-billing.ts) held in memory (they vanish when the process stops; the service's
  * own database keeps what matters), shaped as the pinned API version shapes
  * them, and the events Stripe would send about them (sent by sandbox-delivery.ts).
  */
 import Stripe from 'stripe';
 import type { Clock } from '../../lib/clock.js';
-import { idOf as idOrNull } from '../stripe-ids.js';
 import { asArray, asObject, int, optionalStr, str, stringMap, type FormObject } from './form-params.js';
 import { listObjects, type ListQuery } from './list-objects.js';
 import { SandboxBilling } from './sandbox-billing.js';
+import { SandboxMoneyBack } from './sandbox-money-back.js';
 import { WebhookSender, type Delivery, type SandboxWebhook, type WebhookSenderOptions } from './sandbox-delivery.js';
 import {
+  heldId,
   invalid,
   missing,
   newId,
@@ -19,11 +20,9 @@ import {
   SandboxApiError,
   type PaymentMethodChoice,
   type SandboxCharge,
-  type SandboxDispute,
   type SandboxEvent,
   type SandboxLineItem,
   type SandboxPaymentIntent,
-  type SandboxRefund,
   type SandboxSession,
 } from './sandbox-objects.js';
 
@@ -42,8 +41,6 @@ export class SandboxState {
   readonly lineItems = new Map<string, SandboxLineItem[]>();
   readonly paymentIntents = new Map<string, SandboxPaymentIntent>();
   readonly charges = new Map<string, SandboxCharge>();
-  readonly refunds = new Map<string, SandboxRefund>();
-  readonly disputes = new Map<string, SandboxDispute>();
   private readonly chargeBySession = new Map<string, string>();
   private readonly sender: WebhookSender;
   private readonly clock: Clock;
@@ -135,6 +132,8 @@ export class SandboxState {
 
   /** Customers, subscriptions, invoices and the Customer Portal (sandbox-billing.ts). */
   readonly billing = new SandboxBilling(this);
+  /** Refunds and disputes: money going back to the payer (sandbox-money-back.ts). */
+  readonly moneyBack = new SandboxMoneyBack(this);
 
   get pagesUrl(): string {
     return this.options.pagesUrl;
@@ -284,7 +283,7 @@ export class SandboxState {
   settleBacs(sessionId: string, outcome: 'succeeded' | 'failed'): { session: SandboxSession; events: SandboxEvent[] } {
     const session = this.getSession(sessionId);
     const charge = this.chargeOf(sessionId);
-    const intent = this.paymentIntents.get(idOf(charge.payment_intent))!;
+    const intent = this.paymentIntents.get(heldId(charge.payment_intent))!;
     if (charge.status !== 'pending') throw new SandboxApiError(400, 'invalid_request_error', `The payment of ${sessionId} is not pending.`);
     if (outcome === 'succeeded') {
       charge.status = 'succeeded';
@@ -321,122 +320,10 @@ export class SandboxState {
     return intent;
   }
 
-  // ---- refunds ------------------------------------------------------------------
-
-  /** POST /v1/refunds, or the dashboard's Refund button: a refund and its charge.refunded event. */
-  createRefund(params: { charge?: string | undefined; paymentIntent?: string | undefined; amount?: number | undefined; reason?: string | undefined; metadata?: Record<string, string> }): {
-    refund: SandboxRefund;
-    events: SandboxEvent[];
-  } {
-    let charge: SandboxCharge;
-    if (params.charge) charge = this.getCharge(params.charge);
-    else if (params.paymentIntent) {
-      const intent = this.getPaymentIntent(params.paymentIntent);
-      if (!intent.latest_charge) throw new SandboxApiError(400, 'invalid_request_error', 'This PaymentIntent has no charge to refund.', 'charge_not_refundable');
-      charge = this.getCharge(idOf(intent.latest_charge));
-    } else throw missing('charge');
-    if (charge.status !== 'succeeded') throw new SandboxApiError(400, 'invalid_request_error', `Charge ${charge.id} has not succeeded and cannot be refunded.`, 'charge_not_refundable');
-    const remaining = charge.amount - charge.amount_refunded;
-    const amount = params.amount ?? remaining;
-    if (remaining <= 0) throw new SandboxApiError(400, 'invalid_request_error', `Charge ${charge.id} has already been refunded.`, 'charge_already_refunded');
-    if (!Number.isSafeInteger(amount) || amount < 1 || amount > remaining) {
-      throw new SandboxApiError(400, 'invalid_request_error', `Refund amount (${amount}) is greater than unrefunded amount on charge (${remaining}).`, 'amount_too_large', 'amount');
-    }
-    const refund: SandboxRefund = {
-      id: newId('re', 24),
-      object: 'refund',
-      amount,
-      charge: charge.id,
-      payment_intent: charge.payment_intent,
-      currency: charge.currency,
-      created: this.nowSeconds(),
-      status: 'succeeded',
-      reason: params.reason ?? null,
-      metadata: params.metadata ?? {},
-      balance_transaction: null,
-      receipt_number: null,
-    };
-    this.refunds.set(refund.id, refund);
-    charge.amount_refunded += amount;
-    charge.refunded = charge.amount_refunded === charge.amount;
-    // The pinned API version no longer embeds `refunds` in a charge: listeners ask for them.
-    return { refund, events: [this.event('charge.refunded', charge)] };
-  }
-
-  /** GET /v1/refunds: newest first, Stripe's cursor pagination, by charge, PaymentIntent or creation time. */
-  listRefunds(query: ListQuery & { charge?: string | undefined; paymentIntent?: string | undefined }) {
-    const refunds = [...this.refunds.values()].filter(
-      (r) => (!query.charge || r.charge === query.charge) && (!query.paymentIntent || r.payment_intent === query.paymentIntent),
-    );
-    return listObjects(refunds, query, '/v1/refunds', 'refund');
-  }
-
-  getRefund(id: string): SandboxRefund {
-    const refund = this.refunds.get(id);
-    if (!refund) throw noSuch('refund', id);
-    return refund;
-  }
-
-  getDispute(id: string): SandboxDispute {
-    const dispute = this.disputes.get(id);
-    if (!dispute) throw noSuch('dispute', id);
-    return dispute;
-  }
-
   /** GET /v1/charges: newest first, by creation time (reconciliation lists a period's charges). */
   listCharges(query: ListQuery & { paymentIntent?: string | undefined }) {
     const charges = [...this.charges.values()].filter((c) => !query.paymentIntent || c.payment_intent === query.paymentIntent);
     return listObjects(charges, query, '/v1/charges', 'charge');
-  }
-
-  /** GET /v1/disputes: newest first, by creation time. */
-  listDisputes(query: ListQuery & { charge?: string | undefined; paymentIntent?: string | undefined }) {
-    const disputes = [...this.disputes.values()].filter(
-      (d) => (!query.charge || d.charge === query.charge) && (!query.paymentIntent || d.payment_intent === query.paymentIntent),
-    );
-    return listObjects(disputes, query, '/v1/disputes', 'dispute');
-  }
-
-  // ---- disputes -----------------------------------------------------------------
-
-  /** The payer's bank disputes the payment: funds withdrawn (charge.dispute.created and .funds_withdrawn). */
-  openDispute(sessionId: string, amount?: number): { dispute: SandboxDispute; events: SandboxEvent[] } {
-    return this.disputeCharge(this.chargeOf(sessionId).id, amount);
-  }
-
-  /** The same for any charge (a subscription's invoice payment has no session of its own). */
-  disputeCharge(chargeId: string, amount?: number): { dispute: SandboxDispute; events: SandboxEvent[] } {
-    const charge = this.getCharge(chargeId);
-    if (charge.status !== 'succeeded') throw new SandboxApiError(400, 'invalid_request_error', 'Only a succeeded payment can be disputed.');
-    if (charge.disputed) throw new SandboxApiError(400, 'invalid_request_error', `Charge ${charge.id} is already disputed.`);
-    const disputed = amount ?? charge.amount - charge.amount_refunded;
-    if (!Number.isSafeInteger(disputed) || disputed < 1 || disputed > charge.amount) throw invalid('amount', 'The disputed amount must be between 1 and the charge amount.');
-    const dispute: SandboxDispute = {
-      id: newId('dp', 24),
-      object: 'dispute',
-      amount: disputed,
-      charge: charge.id,
-      payment_intent: charge.payment_intent,
-      currency: charge.currency,
-      created: this.nowSeconds(),
-      livemode: false,
-      status: 'needs_response',
-      reason: 'fraudulent',
-      metadata: {},
-      is_charge_refundable: false,
-    };
-    this.disputes.set(dispute.id, dispute);
-    charge.disputed = true;
-    return { dispute, events: [this.event('charge.dispute.created', dispute), this.event('charge.dispute.funds_withdrawn', dispute)] };
-  }
-
-  /** The bank decides: charge.dispute.closed with status won or lost. */
-  closeDispute(disputeId: string, outcome: 'won' | 'lost'): { dispute: SandboxDispute; events: SandboxEvent[] } {
-    const dispute = this.disputes.get(disputeId);
-    if (!dispute) throw noSuch('dispute', disputeId);
-    if (dispute.status === 'won' || dispute.status === 'lost') throw new SandboxApiError(400, 'invalid_request_error', `Dispute ${disputeId} is already closed.`);
-    dispute.status = outcome;
-    return { dispute, events: [this.event('charge.dispute.closed', dispute)] };
   }
 
   // ---- events -------------------------------------------------------------------
@@ -491,11 +378,4 @@ export class SandboxState {
   close(): Promise<void> {
     return this.sender.close();
   }
-}
-
-/** The id of an expandable Stripe field, which the sandbox always fills (it stores ids, never expanded objects). */
-function idOf(field: string | { id: string } | null): string {
-  const id = idOrNull(field);
-  if (id === null) throw new Error('the sandbox expected an id here');
-  return id;
 }

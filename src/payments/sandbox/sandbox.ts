@@ -101,15 +101,15 @@ export function createStripeSandbox(options: StripeSandboxOptions): StripeSandbo
       return { events, deliveries };
     },
     refund: async (sessionId, amount) => {
-      const { refund, events, deliveries } = await send(state.createRefund({ charge: state.chargeOf(sessionId).id, amount }));
+      const { refund, events, deliveries } = await send(state.moneyBack.createRefund({ charge: state.chargeOf(sessionId).id, amount }));
       return { refundId: refund.id, events, deliveries };
     },
     openDispute: async (sessionId, amount) => {
-      const { dispute, events, deliveries } = await send(state.openDispute(sessionId, amount));
+      const { dispute, events, deliveries } = await send(state.moneyBack.openDispute(sessionId, amount));
       return { disputeId: dispute.id, events, deliveries };
     },
     closeDispute: async (disputeId, outcome) => {
-      const { events, deliveries } = await send(state.closeDispute(disputeId, outcome));
+      const { events, deliveries } = await send(state.moneyBack.closeDispute(disputeId, outcome));
       return { events, deliveries };
     },
     renewSubscription: (id) => send(state.billing.renew(id)),
