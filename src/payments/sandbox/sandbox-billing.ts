@@ -11,6 +11,7 @@ import { listObjects, type ListQuery } from './list-objects.js';
 import {
   invalid,
   newId,
+  held,
   noSuch,
   SandboxApiError,
   type Interval,
@@ -122,9 +123,7 @@ export class SandboxBilling {
   }
 
   getSubscription(id: string): SandboxSubscription {
-    const subscription = this.subscriptions.get(id);
-    if (!subscription) throw noSuch('subscription', id);
-    return subscription;
+    return held(this.subscriptions, 'subscription', id);
   }
 
   /** The subscription a Checkout Session started. */
@@ -266,9 +265,7 @@ export class SandboxBilling {
   }
 
   getInvoice(id: string): SandboxInvoice {
-    const invoice = this.invoices.get(id);
-    if (!invoice) throw noSuch('invoice', id);
-    return invoice;
+    return held(this.invoices, 'invoice', id);
   }
 
   /** POST /v1/billing_portal/sessions: the sandbox's Customer Portal page for this customer. */

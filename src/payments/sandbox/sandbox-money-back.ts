@@ -5,7 +5,7 @@
  * Refund, Dispute and Close buttons come here; so do tests and the chaos month.
  */
 import { listObjects, type ListQuery } from './list-objects.js';
-import { heldId, invalid, missing, newId, noSuch, SandboxApiError, type SandboxCharge, type SandboxDispute, type SandboxEvent, type SandboxRefund } from './sandbox-objects.js';
+import { held, heldId, invalid, missing, newId, SandboxApiError, type SandboxCharge, type SandboxDispute, type SandboxEvent, type SandboxRefund } from './sandbox-objects.js';
 import type { SandboxState } from './sandbox-state.js';
 
 export class SandboxMoneyBack {
@@ -65,15 +65,11 @@ export class SandboxMoneyBack {
   }
 
   getRefund(id: string): SandboxRefund {
-    const refund = this.refunds.get(id);
-    if (!refund) throw noSuch('refund', id);
-    return refund;
+    return held(this.refunds, 'refund', id);
   }
 
   getDispute(id: string): SandboxDispute {
-    const dispute = this.disputes.get(id);
-    if (!dispute) throw noSuch('dispute', id);
-    return dispute;
+    return held(this.disputes, 'dispute', id);
   }
 
   /** GET /v1/disputes: newest first, by creation time. */
@@ -119,8 +115,7 @@ export class SandboxMoneyBack {
 
   /** The bank decides: charge.dispute.closed with status won or lost. */
   closeDispute(disputeId: string, outcome: 'won' | 'lost'): { dispute: SandboxDispute; events: SandboxEvent[] } {
-    const dispute = this.disputes.get(disputeId);
-    if (!dispute) throw noSuch('dispute', disputeId);
+    const dispute = this.getDispute(disputeId);
     if (dispute.status === 'won' || dispute.status === 'lost') throw new SandboxApiError(400, 'invalid_request_error', `Dispute ${disputeId} is already closed.`);
     dispute.status = outcome;
     return { dispute, events: [this.state.event('charge.dispute.closed', dispute)] };

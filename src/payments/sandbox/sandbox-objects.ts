@@ -217,6 +217,12 @@ export function missing(param: string) {
 export function invalid(param: string, message: string, code = 'parameter_invalid') {
   return new SandboxApiError(400, 'invalid_request_error', message, code, param);
 }
+/** The object with this id, or Stripe's 404 for its kind (`No such charge: 'ch_..'`). */
+export function held<T>(objects: ReadonlyMap<string, T>, kind: string, id: string): T {
+  const object = objects.get(id);
+  if (object === undefined) throw noSuch(kind, id);
+  return object;
+}
 export function noSuch(kind: string, id: string) {
   return new SandboxApiError(404, 'invalid_request_error', `No such ${kind}: '${id}'`, 'resource_missing', 'id');
 }

@@ -16,7 +16,7 @@ import {
   invalid,
   missing,
   newId,
-  noSuch,
+  held,
   SandboxApiError,
   type PaymentMethodChoice,
   type SandboxCharge,
@@ -195,9 +195,7 @@ export class SandboxState {
   private readonly pendingIntentMetadata = new Map<string, Record<string, string>>();
 
   getSession(id: string): SandboxSession {
-    const session = this.sessions.get(id);
-    if (!session) throw noSuch('checkout.session', id);
-    return session;
+    return held(this.sessions, 'checkout.session', id);
   }
 
   /** Expires an open session (POST /v1/checkout/sessions/:id/expire): checkout.session.expired. */
@@ -309,15 +307,11 @@ export class SandboxState {
   }
 
   getCharge(id: string): SandboxCharge {
-    const charge = this.charges.get(id);
-    if (!charge) throw noSuch('charge', id);
-    return charge;
+    return held(this.charges, 'charge', id);
   }
 
   getPaymentIntent(id: string): SandboxPaymentIntent {
-    const intent = this.paymentIntents.get(id);
-    if (!intent) throw noSuch('payment_intent', id);
-    return intent;
+    return held(this.paymentIntents, 'payment_intent', id);
   }
 
   /** GET /v1/charges: newest first, by creation time (reconciliation lists a period's charges). */
