@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildEventAppliers, buildPaymentHandlers } from '../../src/composition.js';
 import { applyStripeEvents } from '../../src/payments/apply-stripe-events.js';
 import { recordEvents } from '../../src/payments/webhooks.repository.js';
-import { startTestApp, TEST_WEBHOOK_SECRET, type TestApp } from '../support/test-app.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 import { donationRow, eventResult, ledgerOf, ledgerTotal, startDonation } from './payment-helpers.js';
 
 describe('applying recorded Stripe events', () => {
@@ -111,10 +111,7 @@ describe('applying recorded Stripe events', () => {
   it('when the webhook answers, then the event is stored with its verified body and applied by its job', async () => {
     const event = state().event('customer.tax_id.created', { id: 'txi_stored', object: 'tax_id', value: 'GB123' });
     const payload = JSON.stringify(event);
-    const res = await app.request('POST', '/webhooks/stripe', {
-      body: payload,
-      headers: { 'content-type': 'application/json', 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload, secret: TEST_WEBHOOK_SECRET }) },
-    });
+    const res = await app.postWebhook(event);
     expect(res.body).toEqual({ received: true, eventId: event.id, outcome: 'recorded' });
     const stored = await app.db.selectFrom('stripe_events').selectAll().where('id', '=', event.id).executeTakeFirstOrThrow();
     expect(stored.payload).toEqual(JSON.parse(payload));
@@ -148,10 +145,7 @@ describe('applying recorded Stripe events', () => {
             created_at: app.clock.now(),
           })
           .execute();
-        const res = await app.request('POST', '/webhooks/stripe', {
-          body: JSON.stringify(completed),
-          headers: { 'content-type': 'application/json', 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload: JSON.stringify(completed), secret: TEST_WEBHOOK_SECRET }) },
-        });
+        const res = await app.postWebhook(completed);
         expect(res.status).toBe(200);
         await expect
           .poll(async () => (await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(app.db)).rows[0]!.n, { timeout: 15_000 })

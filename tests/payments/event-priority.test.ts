@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { WorkerEvents } from 'graphile-worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobWorker } from '../../src/lib/job-worker.js';
-import { signWebhook, startTestApp, type TestApp } from '../support/test-app.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 import { ledgerTotal, startDonation, uniqueEmail } from './payment-helpers.js';
 
 describe('the order of waiting jobs', () => {
@@ -28,11 +28,7 @@ describe('the order of waiting jobs', () => {
     }
     const d = await startDonation(app, { amount: 1200 });
     const [completed] = app.stripe.sandbox.state.pay(d.sessionId, 'card').events;
-    const payload = JSON.stringify(completed);
-    const delivered = await app.request('POST', '/webhooks/stripe', {
-      body: payload,
-      headers: { 'content-type': 'application/json', 'stripe-signature': signWebhook(payload) },
-    });
+    const delivered = await app.postWebhook(completed!);
     expect(delivered.body).toMatchObject({ outcome: 'recorded' });
     expect(await ledgerTotal(app, d.donationId)).toBe(0);
 

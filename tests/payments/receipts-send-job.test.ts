@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyStripeEvents } from '../../src/payments/apply-stripe-events.js';
 import type { JobWorker } from '../../src/lib/job-worker.js';
-import { signWebhook, startTestApp, type TestApp } from '../support/test-app.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
 import { ledgerTotal, startDonation } from './payment-helpers.js';
 
 describe('the receipts of one application of events', () => {
@@ -26,8 +26,7 @@ describe('the receipts of one application of events', () => {
     const eventIds: string[] = [];
     for (const d of donations) {
       const [completed] = app.stripe.sandbox.state.pay(d.sessionId, 'card').events;
-      const payload = JSON.stringify(completed);
-      const delivered = await app.request('POST', '/webhooks/stripe', { body: payload, headers: { 'content-type': 'application/json', 'stripe-signature': signWebhook(payload) } });
+      const delivered = await app.postWebhook(completed!);
       expect(delivered.body).toMatchObject({ outcome: 'recorded' });
       eventIds.push(completed!.id);
     }

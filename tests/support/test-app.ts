@@ -69,7 +69,9 @@ export interface TestApp {
    * Delivers `event` to POST /webhooks/stripe, signed as Stripe would sign it (or with `signature`),
    * and resolves once the job worker has applied what it recorded (drainStripeEvents).
    */
-  deliverWebhook(event: object, options?: { signature?: string | null; timestamp?: number }): Promise<TestResponse>;
+  deliverWebhook(event: object, options?: WebhookSignature): Promise<TestResponse>;
+  /** The same, without waiting: the event is recorded with its job, and applied only when a job worker runs. */
+  postWebhook(event: object, options?: WebhookSignature): Promise<TestResponse>;
   /** Resolves when every recorded Stripe event has been applied (or failed into a retry, backing off). */
   drainStripeEvents(): Promise<void>;
   startWorker(): Promise<Runner>;
@@ -111,6 +113,23 @@ export async function requestTo(baseUrl: string, method: string, urlPath: string
 /** Stripe's signature header for `payload`, as Stripe would sign it with the tests' webhook secret. */
 export function signWebhook(payload: string, timestamp?: number): string {
   return Stripe.webhooks.generateTestHeaderString({ payload, secret: TEST_WEBHOOK_SECRET, timestamp });
+}
+
+export interface WebhookSignature {
+  /** The Stripe-Signature header to send instead of a valid one; null sends none. */
+  signature?: string | null;
+  /** Signs as of this Unix time (a stale or future signature). */
+  timestamp?: number;
+}
+
+/** POSTs `event` to `baseUrl`/webhooks/stripe, signed as Stripe would sign it: it is recorded, not yet applied. */
+export function postSignedWebhook(baseUrl: string, event: object, opts: WebhookSignature = {}): Promise<TestResponse> {
+  const payload = JSON.stringify(event);
+  const signature = opts.signature === undefined ? signWebhook(payload, opts.timestamp) : opts.signature;
+  return requestTo(baseUrl, 'POST', '/webhooks/stripe', {
+    body: payload,
+    headers: { 'content-type': 'application/json', ...(signature === null ? {} : { 'stripe-signature': signature }) },
+  });
 }
 
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
@@ -178,13 +197,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
 
   const request = (method: string, urlPath: string, opts: RequestOptions = {}) => requestTo(url, method, urlPath, opts);
 
-  const deliverWebhook = async (event: object, opts: { signature?: string | null; timestamp?: number } = {}) => {
-    const payload = JSON.stringify(event);
-    const signature = opts.signature === undefined ? signWebhook(payload, opts.timestamp) : opts.signature;
-    const res = await request('POST', '/webhooks/stripe', {
-      body: payload,
-      headers: { 'content-type': 'application/json', ...(signature === null ? {} : { 'stripe-signature': signature }) },
-    });
+  const postWebhook = (event: object, opts: WebhookSignature = {}) => postSignedWebhook(url, event, opts);
+  const deliverWebhook = async (event: object, opts: WebhookSignature = {}) => {
+    const res = await postWebhook(event, opts);
     await waitForStripeEvents(deps);
     return res;
   };
@@ -203,6 +218,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     dataDir,
     request,
     deliverWebhook,
+    postWebhook,
     drainStripeEvents: () => waitForStripeEvents(deps),
     startWorker,
     async close() {

@@ -21,7 +21,7 @@ import type { AppDeps } from '../../src/deps.js';
 import { type JobWorker } from '../../src/lib/job-worker.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { waitForStripeEvents } from '../../src/payments/apply-stripe-events.js';
-import { requestTo, signWebhook, startTestApp, type LogLine, type RequestOptions, type TestApp, type TestAppOptions, type TestResponse } from './test-app.js';
+import { postSignedWebhook, requestTo, startTestApp, type LogLine, type RequestOptions, type TestApp, type TestAppOptions, type TestResponse } from './test-app.js';
 
 /** One instance of the two: its own URL, deps, logs and worker. */
 export interface Instance {
@@ -67,19 +67,9 @@ export async function startTwoInstances(options: TestAppOptions = {}): Promise<T
     instances,
     proxyUrl: proxy.url,
     request: (method, urlPath, opts) => next().request(method, urlPath, opts),
-    async deliverWebhook(event, opts = {}) {
-      const target = next();
-      if (opts.signature !== undefined || opts.timestamp !== undefined) {
-        const payload = JSON.stringify(event);
-        const signature = opts.signature === undefined ? signWebhook(payload, opts.timestamp) : opts.signature;
-        const res = await target.request('POST', '/webhooks/stripe', {
-          body: payload,
-          headers: { 'content-type': 'application/json', ...(signature === null ? {} : { 'stripe-signature': signature }) },
-        });
-        await drainBoth();
-        return res;
-      }
-      const res = await target.postWebhook(event);
+    postWebhook: (event, opts) => postSignedWebhook(next().url, event, opts),
+    async deliverWebhook(event, opts) {
+      const res = await postSignedWebhook(next().url, event, opts);
       await drainBoth();
       return res;
     },
@@ -100,7 +90,7 @@ function asInstance(app: TestApp, runners: JobWorker[]): Instance {
     deps: app.deps,
     logs: app.logs,
     request: app.request,
-    postWebhook: (event) => postSigned(app.url, event),
+    postWebhook: (event) => postSignedWebhook(app.url, event),
     drainStripeEvents: app.drainStripeEvents,
     async startWorker(opts = {}) {
       if (opts.crontab === undefined && !opts.events) return app.startWorker();
@@ -109,14 +99,6 @@ function asInstance(app: TestApp, runners: JobWorker[]): Instance {
       return worker.runner;
     },
   };
-}
-
-function postSigned(baseUrl: string, event: object): Promise<TestResponse> {
-  const payload = JSON.stringify(event);
-  return requestTo(baseUrl, 'POST', '/webhooks/stripe', {
-    body: payload,
-    headers: { 'content-type': 'application/json', 'stripe-signature': signWebhook(payload) },
-  });
 }
 
 function runTestWorker(pool: import('pg').Pool, instance: ComposedInstance, opts: WorkerOptions = {}): Promise<JobWorker> {
@@ -170,7 +152,7 @@ async function startSecondInstance(first: TestApp, options: TestAppOptions): Pro
     deps,
     logs,
     request: (method, urlPath, opts) => requestTo(url, method, urlPath, opts),
-    postWebhook: (event) => postSigned(url, event),
+    postWebhook: (event) => postSignedWebhook(url, event),
     drainStripeEvents: () => waitForStripeEvents(deps),
     startWorker,
   };
